@@ -1,0 +1,12 @@
+// Subcommand table entries. Each cmd_* takes (argc, argv) with argv[0] = the command name
+// and returns the process exit code (0 ok, 1 runtime error, 2 usage error).
+#pragma once
+#include <stdio.h>
+
+typedef struct {
+    const char *name;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} vd_command;
+
+int cmd_version(int argc, char **argv);
