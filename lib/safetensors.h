@@ -40,6 +40,8 @@ size_t vd_st_count(const vd_st_file *f);
 const vd_st_tensor *vd_st_at(const vd_st_file *f, size_t i);
 const vd_st_tensor *vd_st_find(const vd_st_file *f, const char *name);
 const char *vd_st_metadata(const vd_st_file *f); // the "__metadata__" object as JSON text, or NULL
+const char *vd_st_path(const vd_st_file *f);     // the path it was opened with
+size_t vd_st_size(const vd_st_file *f);          // file size in bytes
 
 // A set: a single file, a sharded index (*.index.json), or a directory holding either
 // (prefers diffusion_pytorch_model*.safetensors / model*.safetensors; else the only *.safetensors).
@@ -48,6 +50,9 @@ void vd_st_set_close(vd_st_set *s);
 size_t vd_st_set_count(const vd_st_set *s);
 const vd_st_tensor *vd_st_set_at(const vd_st_set *s, size_t i);
 const vd_st_tensor *vd_st_set_find(const vd_st_set *s, const char *name);
+// The files of a set (one, or the shards in order of first mention in the index).
+size_t vd_st_set_n_files(const vd_st_set *s);
+const vd_st_file *vd_st_set_file(const vd_st_set *s, size_t i);
 
 // Copies a tensor converted to f32 into out (numel floats). Checks the expected shape when
 // shape != NULL (ndim dims) and names both shapes on mismatch.
