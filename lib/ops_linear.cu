@@ -1,0 +1,156 @@
+// GEMM through cuBLASLt: bf16 operands, fp32 accumulation (CUBLAS_COMPUTE_32F), f32 or bf16
+// output, optional f32 bias fused as the BIAS epilogue. Matches vd_linear_cpu (ops.h) on the
+// bf16-rounded inputs within the fp32-summation bound of its gpu test (tests/gpu/test_gemm_cuda.c).
+//
+// Layout. vdit is row-major, cuBLASLt column-major. Row-major out[M,N] (row stride ldo) is the
+// column-major matrix D = out^T of N rows and M columns (ld = ldo). With w[N,K] row-major being
+// column-major K x N (ld = ldw) and x[M,K] row-major being column-major K x M (ld = ldx):
+//   D (N x M) = A^T B with A = w (K x N, TRANSA = T) and B = x (K x M, TRANSB = N).
+// The BIAS epilogue adds a vector of length rows(D) = N, broadcast over the M columns: a Linear bias.
+//
+// Bias with bf16 output: cuBLASLt documents the bias type as the output type; vdit's bias is f32.
+// The f32 bias is asked for first; when the heuristic offers no algorithm for that, the GEMM runs
+// without epilogue and bias_add_bf16_kernel adds the f32 bias to the bf16 result (one extra
+// rounding; logged once).
+#include "cuda_ctx.h"
+#include "log.h"
+#include "ops_cuda.h"
+
+// out[m, n] = bf16(f32(out[m, n]) + bias[n]) for the fallback path.
+__global__ void bias_add_bf16_kernel(uint16_t *out, int64_t ldo, const float *bias, int64_t M, int64_t N) {
+    int64_t total = M * N;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t m = i / N, n = i - m * N;
+        uint16_t *p = out + m * ldo + n;
+        float v = __uint_as_float((uint32_t)*p << 16) + bias[n];
+        uint32_t u = __float_as_uint(v);
+        uint16_t r;
+        if ((u & 0x7fffffffu) > 0x7f800000u) r = (uint16_t)((u >> 16) | 0x0040u);
+        else r = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        *p = r;
+    }
+}
+
+typedef struct {
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t a, b, d;
+    cublasLtMatmulPreference_t pref;
+} lt_plan;
+
+static void lt_plan_free(lt_plan *p) {
+    if (p->pref) cublasLtMatmulPreferenceDestroy(p->pref);
+    if (p->d) cublasLtMatrixLayoutDestroy(p->d);
+    if (p->b) cublasLtMatrixLayoutDestroy(p->b);
+    if (p->a) cublasLtMatrixLayoutDestroy(p->a);
+    if (p->op) cublasLtMatmulDescDestroy(p->op);
+    *p = lt_plan{};
+}
+
+// Builds the descriptors; with_bias selects the f32-bias epilogue. *n_algo = 0 when the heuristic
+// has no algorithm for this combination (not an error here: the caller decides).
+// Alignment of a device pointer in bytes (largest power of two dividing it, at most 256): the
+// heuristic otherwise assumes 256-byte aligned operands and may pick kernels that need it.
+static uint32_t ptr_align(const void *p) {
+    uintptr_t v = (uintptr_t)p;
+    uint32_t a = 256;
+    while (a > 1 && (v & (a - 1))) a >>= 1;
+    return a;
+}
+
+static vd_status lt_plan_make(vd_cuda_ctx *ctx, lt_plan *p, cublasLtMatmulHeuristicResult_t *h, int *n_algo,
+                              vd_dtype out_t, const void *out, int64_t ldo, const void *x, int64_t ldx, const void *w,
+                              int64_t ldw, const float *bias, int64_t M, int64_t K, int64_t N, vd_error *err) {
+    uint32_t al_a = ptr_align(w), al_b = ptr_align(x), al_d = ptr_align(out);
+    vd_status st = VD_OK;
+    cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    cudaDataType_t dt = out_t == VD_BF16 ? CUDA_R_16BF : CUDA_R_32F;
+    *p = lt_plan{};
+    *n_algo = 0;
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+    if (bias) {
+        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+        int32_t bt = CUDA_R_32F;
+        VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
+        VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+        VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt));
+    }
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, (uint64_t)K, (uint64_t)N, ldw));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, (uint64_t)K, (uint64_t)M, ldx));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatrixLayoutCreate(&p->d, dt, (uint64_t)N, (uint64_t)M, ldo));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceCreate(&p->pref));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                                           &ctx->lt_ws_bytes, sizeof ctx->lt_ws_bytes));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof al_a));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof al_b));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_d, sizeof al_d));
+    VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof al_d));
+    {
+        cublasStatus_t cs = cublasLtMatmulAlgoGetHeuristic(ctx->lt, p->op, p->a, p->b, p->d, p->d, p->pref, 1, h, n_algo);
+        if (cs == CUBLAS_STATUS_NOT_SUPPORTED) *n_algo = 0;
+        else if (cs != CUBLAS_STATUS_SUCCESS) { st = VD_CUBLAS_ERR_(err, "cublasLtMatmulAlgoGetHeuristic", cs); goto fail; }
+    }
+    return VD_OK;
+fail:
+    lt_plan_free(p);
+    return st;
+}
+
+vd_status vd_gemm_bf16_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t ldo, const uint16_t *x,
+                            int64_t ldx, const uint16_t *w, int64_t ldw, const float *bias, int64_t M,
+                            int64_t K, int64_t N, vd_error *err) {
+    if (M < 0 || K < 1 || N < 0)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_gemm_bf16_cuda: M=%lld K=%lld N=%lld; allowed M, N >= 0, K >= 1",
+                            (long long)M, (long long)K, (long long)N);
+    if (out_t != VD_F32 && out_t != VD_BF16)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_gemm_bf16_cuda: output dtype %s; allowed f32, bf16",
+                            vd_dtype_name(out_t));
+    if (ldx < K || ldw < K || ldo < N)
+        return vd_error_set(err, VD_ERR_INVALID_ARG,
+                            "vd_gemm_bf16_cuda: leading dims ldx=%lld ldw=%lld ldo=%lld too small for K=%lld N=%lld",
+                            (long long)ldx, (long long)ldw, (long long)ldo, (long long)K, (long long)N);
+    if (M == 0 || N == 0) return VD_OK;
+    if (!out || !x || !w)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_gemm_bf16_cuda: NULL operand (out %p, x %p, w %p)", out,
+                            (const void *)x, (const void *)w);
+    lt_plan p;
+    cublasLtMatmulHeuristicResult_t h;
+    int n_algo = 0;
+    bool bias_after = false;
+    VD_TRY(lt_plan_make(ctx, &p, &h, &n_algo, out_t, out, ldo, x, ldx, w, ldw, bias, M, K, N, err));
+    if (n_algo == 0 && bias && out_t == VD_BF16) {
+        static int logged = 0;
+        if (!logged++) VD_LOGI("vd_linear_cuda: cuBLASLt has no f32-bias epilogue for bf16 output; adding the bias after the GEMM");
+        lt_plan_free(&p);
+        bias_after = true;
+        VD_TRY(lt_plan_make(ctx, &p, &h, &n_algo, out_t, out, ldo, x, ldx, w, ldw, NULL, M, K, N, err));
+    }
+    if (n_algo == 0) {
+        lt_plan_free(&p);
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vd_gemm_bf16_cuda: cuBLASLt offers no algorithm for M=%lld K=%lld N=%lld (ldx=%lld ldw=%lld "
+                            "ldo=%lld, out %s, bias %s)",
+                            (long long)M, (long long)K, (long long)N, (long long)ldx, (long long)ldw, (long long)ldo,
+                            vd_dtype_name(out_t), bias ? "f32" : "none");
+    }
+    const float alpha = 1.0f, beta = 0.0f;
+    cublasStatus_t cs = cublasLtMatmul(ctx->lt, p.op, &alpha, w, p.a, x, p.b, &beta, out, p.d, out, p.d, &h.algo,
+                                       ctx->lt_ws, ctx->lt_ws_bytes, ctx->stream);
+    lt_plan_free(&p);
+    if (cs != CUBLAS_STATUS_SUCCESS) return VD_CUBLAS_ERR_(err, "cublasLtMatmul", cs);
+    if (bias_after) {
+        bias_add_bf16_kernel<<<vd_cuda_grid(M * N, VD_CUDA_BLOCK), VD_CUDA_BLOCK, 0, ctx->stream>>>((uint16_t *)out, ldo, bias, M, N);
+        VD_CUDA_LAUNCH_CHECK(err, ctx->stream, "bias_add_bf16_kernel");
+    }
+#ifdef VD_CUDA_SYNC_CHECK
+    VD_CUDA_TRY(err, cudaStreamSynchronize(ctx->stream));
+#endif
+    return VD_OK;
+}
+
+extern "C" vd_status vd_linear_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, const uint16_t *x_bf16,
+                                    const uint16_t *w_bf16, const float *bias, int64_t M, int64_t K, int64_t N,
+                                    vd_error *err) {
+    return vd_gemm_bf16_cuda(ctx, out, out_t, N, x_bf16, K, w_bf16, K, bias, M, K, N, err);
+}
