@@ -1,0 +1,122 @@
+// Mask-building references (CPU): tile pooling, block scores, per-row top-k, head-global
+// cumulative threshold, dense tile mask -> block-CSR, token gather/scatter. The CUDA twins in
+// mask_build.cu must match these exactly on whole-number inputs (tests/test_attn_mask*.c).
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attention/attention.h"
+
+void vd_attn_pool_tiles_cpu(float *out, const float *x, int64_t sb, int64_t sn, int64_t sh, int B, int N,
+                            int H, int D, int tile) {
+    const int T = (N + tile - 1) / tile;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++) {
+                int n0 = t * tile, n1 = n0 + tile < N ? n0 + tile : N;
+                float *o = out + (((int64_t)b * H + h) * T + t) * D;   // [D]
+                for (int d = 0; d < D; d++) {
+                    double s = 0;
+                    for (int n = n0; n < n1; n++) s += x[b * sb + n * sn + h * sh + d];
+                    o[d] = (float)(s / (n1 - n0));
+                }
+            }
+}
+
+void vd_attn_block_scores_cpu(float *s, const float *qbar, const float *kbar, int B, int NH, int NKV, int Tq,
+                              int Tk, int D, float scale, bool softmax_rows) {
+    const int g = NH / NKV;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int i = 0; i < Tq; i++) {
+                const float *qi = qbar + (((int64_t)b * NH + h) * Tq + i) * D;
+                float *row = s + (((int64_t)b * NH + h) * Tq + i) * Tk;   // [Tk]
+                for (int j = 0; j < Tk; j++) {
+                    const float *kj = kbar + (((int64_t)b * NKV + h / g) * Tk + j) * D;
+                    double dot = 0;
+                    for (int d = 0; d < D; d++) dot += (double)qi[d] * kj[d];
+                    row[j] = (float)(dot * scale);
+                }
+                if (softmax_rows) {
+                    float m = -INFINITY;
+                    for (int j = 0; j < Tk; j++) m = row[j] > m ? row[j] : m;
+                    double l = 0;
+                    for (int j = 0; j < Tk; j++) l += exp((double)row[j] - m);
+                    for (int j = 0; j < Tk; j++) row[j] = (float)(exp((double)row[j] - m) / l);
+                }
+            }
+}
+
+void vd_attn_topk_rows_cpu(uint8_t *mask, const float *scores, int64_t R, int C, int k) {
+    if (k < 0) k = 0;
+    if (k > C) k = C;
+    for (int64_t r = 0; r < R; r++) {
+        const float *row = scores + r * C;
+        uint8_t *mr = mask + r * C;
+        memset(mr, 0, (size_t)C);
+        // k passes of "largest not yet taken, lowest column on ties": O(k C), plain on purpose.
+        for (int t = 0; t < k; t++) {
+            int best = -1;
+            for (int c = 0; c < C; c++)
+                if (!mr[c] && (best < 0 || row[c] > row[best])) best = c;
+            mr[best] = 1;
+        }
+    }
+}
+
+static int cmp_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+void vd_attn_cumthresh_cpu(uint8_t *mask, const float *scores, int G, int64_t R, int64_t C, float tau) {
+    const int64_t n = R * C;
+    float *sorted = malloc(sizeof(float) * (size_t)n);
+    VD_ASSERT(sorted);
+    for (int g = 0; g < G; g++) {
+        const float *x = scores + (int64_t)g * n;
+        memcpy(sorted, x, sizeof(float) * (size_t)n);
+        qsort(sorted, (size_t)n, sizeof(float), cmp_desc);
+        double total = 0;
+        for (int64_t i = 0; i < n; i++) total += sorted[i];
+        const double target = (double)tau * total;
+        // The largest t with sum_{x >= t} x >= target: walk distinct values in descending order.
+        float t = sorted[0];
+        double above = 0;
+        for (int64_t i = 0; i < n;) {
+            int64_t j = i;
+            double grp = 0;
+            while (j < n && sorted[j] == sorted[i]) grp += sorted[j++];
+            above += grp;
+            t = sorted[i];
+            if (above >= target) break;
+            i = j;
+        }
+        uint8_t *m = mask + (int64_t)g * n;
+        for (int64_t i = 0; i < n; i++) m[i] = x[i] >= t;
+    }
+    free(sorted);
+}
+
+int64_t vd_attn_mask_to_csr_cpu(int32_t *indptr, int32_t *indices, const uint8_t *mask, int64_t rows, int C) {
+    int64_t nnz = 0;
+    indptr[0] = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int c = 0; c < C; c++)
+            if (mask[r * C + c]) indices[nnz++] = c;
+        indptr[r + 1] = (int32_t)nnz;
+    }
+    return nnz;
+}
+
+void vd_attn_gather_tokens_cpu(float *out, const float *x, const int32_t *idx, int B, int64_t N, int64_t row) {
+    for (int b = 0; b < B; b++)
+        for (int64_t i = 0; i < N; i++)
+            memcpy(out + (b * N + i) * row, x + (b * N + idx[i]) * row, sizeof(float) * (size_t)row);
+}
+
+void vd_attn_scatter_tokens_cpu(float *out, const float *x, const int32_t *idx, int B, int64_t N, int64_t row) {
+    for (int b = 0; b < B; b++)
+        for (int64_t i = 0; i < N; i++)
+            memcpy(out + (b * N + idx[i]) * row, x + (b * N + i) * row, sizeof(float) * (size_t)row);
+}
