@@ -1,0 +1,274 @@
+// Wan VAE decode driver: input checks, de-normalization, time chunking, spatial tiling with
+// diffusers' blend order, and frame output (clamp to [-1, 1], RGB uint8) through a callback.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dit/vae_model.h"
+#include "lib/log.h"
+#include "lib/tensor.h"
+
+void vd_vae_decode_opts_default(vd_vae_decode_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->chunk_frames = 1;
+    o->denormalize = true;
+    o->tiling = false;
+    o->tile_h = o->tile_w = 32;
+    o->stride_h = o->stride_w = 24;
+    o->device = VD_DEVICE_CPU;
+}
+
+typedef struct {
+    int64_t y0, x0, h, w;       // latent region
+    vd_vae_runner *runner;
+    float *out;                 // this chunk's decoded tile [oc, tout, h*s, w*s]
+} tile;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static vd_status check_opts(const vd_vae_decode_opts *o, vd_error *err) {
+    if (o->chunk_frames < 1)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: chunk_frames = %d; must be >= 1", o->chunk_frames);
+    if (o->tiling) {
+        if (o->tile_h < 1 || o->tile_w < 1 || o->stride_h < 1 || o->stride_w < 1 || o->stride_h > o->tile_h ||
+            o->stride_w > o->tile_w)
+            return vd_error_set(err, VD_ERR_INVALID_ARG,
+                                "vae_decode: tile %dx%d stride %dx%d (latent px); need 1 <= stride <= tile", o->tile_h,
+                                o->tile_w, o->stride_h, o->stride_w);
+    }
+    if (o->device != VD_DEVICE_CPU && o->device != VD_DEVICE_CUDA)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: device %d is not cpu or cuda", (int)o->device);
+    return VD_OK;
+}
+
+// blend_v/blend_h of diffusers on [oc, T, th, tw] tiles: the first `extent` rows (cols) of b
+// become a's last rows (cols) * (1 - y/extent) + b * (y/extent).
+static void blend_v(const float *a, int64_t ah, int64_t aw, float *b, int64_t bh, int64_t bw, int64_t planes,
+                    int64_t blend) {
+    int64_t e = blend;
+    if (ah < e) e = ah;
+    if (bh < e) e = bh;
+    VD_ASSERT(aw == bw);
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t y = 0; y < e; y++) {
+            const float wb = (float)((double)y / (double)e), wa = (float)(1.0 - (double)y / (double)e);
+            const float *ar = a + (p * ah + ah - e + y) * aw;
+            float *br = b + (p * bh + y) * bw;
+            for (int64_t x = 0; x < bw; x++) br[x] = ar[x] * wa + br[x] * wb;
+        }
+}
+static void blend_h(const float *a, int64_t ah, int64_t aw, float *b, int64_t bh, int64_t bw, int64_t planes,
+                    int64_t blend) {
+    int64_t e = blend;
+    if (aw < e) e = aw;
+    if (bw < e) e = bw;
+    VD_ASSERT(ah == bh);
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t y = 0; y < bh; y++) {
+            const float *ar = a + (p * ah + y) * aw + aw - e;
+            float *br = b + (p * bh + y) * bw;
+            for (int64_t x = 0; x < e; x++) {
+                const float wb = (float)((double)x / (double)e), wa = (float)(1.0 - (double)x / (double)e);
+                br[x] = ar[x] * wa + br[x] * wb;
+            }
+        }
+}
+
+typedef struct {
+    vd_vae_frame_fn fn;
+    void *user;
+    int64_t next_index;
+    int64_t oc, H, W;
+    float *chw;
+    uint8_t *rgb;
+} emitter;
+
+// Clamps frame f of a composed chunk [oc, T, H, W] (already in e->chw layout per frame) and emits it.
+static vd_status emit_frame(emitter *e, vd_error *err) {
+    const int64_t n = e->H * e->W;
+    for (int64_t c = 0; c < e->oc; c++)
+        for (int64_t p = 0; p < n; p++) {
+            float x = e->chw[c * n + p];
+            x = x < -1.0f ? -1.0f : x > 1.0f ? 1.0f : x; // NaN stays NaN in chw
+            e->chw[c * n + p] = x;
+            float u = (x + 1.0f) * 0.5f * 255.0f;
+            u = u != u ? 0.0f : u;
+            e->rgb[p * e->oc + c] = (uint8_t)floorf(u + 0.5f);
+        }
+    vd_vae_frame fr = {e->next_index++, e->oc, e->H, e->W, e->chw, e->rgb};
+    return e->fn ? e->fn(e->user, &fr, err) : VD_OK;
+}
+
+vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t H, int64_t W,
+                        const vd_vae_decode_opts *opts, vd_vae_frame_fn fn, void *user, vd_vae_decode_stats *stats,
+                        vd_error *err) {
+    const vd_vae_config *cfg = &v->cfg;
+    vd_vae_decode_opts dflt;
+    if (!opts) {
+        vd_vae_decode_opts_default(&dflt);
+        opts = &dflt;
+    }
+    VD_TRY(check_opts(opts, err));
+    if (C != cfg->z_dim)
+        return vd_error_set(err, VD_ERR_INVALID_ARG,
+                            "vae_decode: latent has %lld channels but the VAE config has z_dim = %d (latent must be "
+                            "[C, F, H, W] or [1, C, F, H, W])",
+                            (long long)C, cfg->z_dim);
+    if (F < 1 || H < 1 || W < 1 || F > 100000 || H > 100000 || W > 100000)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: latent size F=%lld H=%lld W=%lld; each must be in [1, 100000]",
+                            (long long)F, (long long)H, (long long)W);
+    if (opts->denormalize && !cfg->has_latents_stats)
+        return vd_error_set(err, VD_ERR_INVALID_ARG,
+                            "vae_decode: de-normalization asked but config.json has no latents_mean/latents_std "
+                            "(hint: pass latents already de-normalized and turn it off)");
+    const vd_vae_backend *be = &vd_vae_backend_cpu;
+    if (opts->device == VD_DEVICE_CUDA) {
+        be = vd_vae_backend_cuda();
+        if (!be) return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_decode: this build has no CUDA; use the cpu device");
+    }
+    const int64_t s = vd_vae_spatial_factor(cfg), oc = cfg->out_channels, Hs = H * s, Ws = W * s;
+
+    // Tile grid (diffusers: starts every stride while start < size; tiles clipped at the edge).
+    const bool tiled = opts->tiling && (H > opts->tile_h || W > opts->tile_w);
+    const int64_t th = tiled ? opts->tile_h : H, tw = tiled ? opts->tile_w : W;
+    const int64_t sh = tiled ? opts->stride_h : H, sw = tiled ? opts->stride_w : W;
+    const int64_t rows = (H + sh - 1) / sh, cols = (W + sw - 1) / sw, nt = rows * cols;
+    const int64_t blend_h_px = (th - sh) * s, blend_w_px = (tw - sw) * s;
+    tile *tiles = calloc((size_t)nt, sizeof *tiles);
+    emitter em = {fn, user, 0, oc, Hs, Ws, NULL, NULL};
+    float *zc = NULL;
+    vd_status st = VD_OK;
+    double t0 = now_s();
+    if (!tiles) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory");
+    const int64_t max_t = opts->chunk_frames < F ? opts->chunk_frames : F;
+    const int64_t max_tout = vd_vae_chunk_out_frames(cfg, 1, max_t) > vd_vae_chunk_out_frames(cfg, 0, max_t)
+                                 ? vd_vae_chunk_out_frames(cfg, 1, max_t)
+                                 : vd_vae_chunk_out_frames(cfg, 0, max_t);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            tile *tl = &tiles[i * cols + j];
+            tl->y0 = i * sh;
+            tl->x0 = j * sw;
+            tl->h = H - tl->y0 < th ? H - tl->y0 : th;
+            tl->w = W - tl->x0 < tw ? W - tl->x0 : tw;
+            if ((st = be->create(v, tl->h, tl->w, opts, &tl->runner, err)) != VD_OK) goto done;
+            tl->out = vd_host_alloc((size_t)(oc * max_tout * tl->h * s * tl->w * s) * sizeof(float));
+            if (!tl->out) {
+                st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory for tile outputs");
+                goto done;
+            }
+        }
+    zc = vd_host_alloc((size_t)(C * max_t * th * tw) * sizeof(float));
+    em.chw = vd_host_alloc((size_t)(oc * Hs * Ws) * sizeof(float));
+    em.rgb = vd_host_alloc((size_t)(oc * Hs * Ws));
+    if (!zc || !em.chw || !em.rgb) {
+        st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory for frame buffers");
+        goto done;
+    }
+    if (tiled)
+        VD_LOGI("vae_decode: %lld x %lld tiles of %lldx%lld latent px, stride %lldx%lld, blend %lldx%lld px",
+                    (long long)rows, (long long)cols, (long long)th, (long long)tw, (long long)sh, (long long)sw,
+                    (long long)blend_h_px, (long long)blend_w_px);
+
+    for (int64_t f0 = 0; f0 < F; f0 += max_t) {
+        const int64_t t = F - f0 < max_t ? F - f0 : max_t;
+        const int64_t tout = vd_vae_chunk_out_frames(cfg, f0, t);
+        for (int64_t k = 0; k < nt; k++) {
+            tile *tl = &tiles[k];
+            // zc [C, t, tl->h, tl->w] = z[:, f0:f0+t, y0:, x0:] (de-normalized)
+            for (int64_t c = 0; c < C; c++) {
+                const float sd = opts->denormalize ? cfg->latents_std[c] : 1.0f;
+                const float mu = opts->denormalize ? cfg->latents_mean[c] : 0.0f;
+                for (int64_t f = 0; f < t; f++)
+                    for (int64_t y = 0; y < tl->h; y++) {
+                        const float *src = z + ((c * F + f0 + f) * H + tl->y0 + y) * W + tl->x0;
+                        float *dst = zc + ((c * t + f) * tl->h + y) * tl->w;
+                        for (int64_t x = 0; x < tl->w; x++) dst[x] = opts->denormalize ? src[x] * sd + mu : src[x];
+                    }
+            }
+            if ((st = be->decode_chunk(tl->runner, zc, t, tl->out, err)) != VD_OK) goto done;
+        }
+        // Blend in place, row-major, as diffusers does (each tile against its final upper/left neighbours).
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) {
+                tile *b = &tiles[i * cols + j];
+                if (i > 0) {
+                    tile *a = &tiles[(i - 1) * cols + j];
+                    blend_v(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * tout, blend_h_px);
+                }
+                if (j > 0) {
+                    tile *a = &tiles[i * cols + j - 1];
+                    blend_h(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * tout, blend_w_px);
+                }
+            }
+        // Compose each frame from the tiles' [0, stride) crops and emit it.
+        for (int64_t f = 0; f < tout; f++) {
+            for (int64_t k = 0; k < nt; k++) {
+                const tile *tl = &tiles[k];
+                const int64_t ph = tl->h * s, pw = tl->w * s;
+                const int64_t ch = ph < sh * s ? ph : sh * s, cw = pw < sw * s ? pw : sw * s;
+                for (int64_t c = 0; c < oc; c++)
+                    for (int64_t y = 0; y < ch && tl->y0 * s + y < Hs; y++) {
+                        const int64_t n = tl->x0 * s + cw <= Ws ? cw : Ws - tl->x0 * s;
+                        memcpy(em.chw + (c * Hs + tl->y0 * s + y) * Ws + tl->x0 * s,
+                               tl->out + ((c * tout + f) * ph + y) * pw, (size_t)n * sizeof(float));
+                    }
+            }
+            if ((st = emit_frame(&em, err)) != VD_OK) goto done;
+        }
+    }
+done:
+    if (stats) {
+        stats->seconds = now_s() - t0;
+        stats->frames = em.next_index;
+        stats->n_tiles = (int)nt;
+        stats->peak_device_bytes = 0;
+        for (int64_t k = 0; k < nt; k++)
+            if (tiles[k].runner) {
+                size_t p = be->peak_bytes(tiles[k].runner);
+                if (p > stats->peak_device_bytes) stats->peak_device_bytes = p;
+            }
+    }
+    for (int64_t k = 0; k < nt; k++) {
+        if (tiles[k].runner) be->destroy(tiles[k].runner);
+        vd_host_free(tiles[k].out);
+    }
+    free(tiles);
+    vd_host_free(zc);
+    vd_host_free(em.chw);
+    vd_host_free(em.rgb);
+    return st;
+}
+
+vd_status vd_vae_decode_tensor(vd_vae *v, const vd_tensor *z, const vd_vae_decode_opts *opts, vd_vae_frame_fn fn,
+                               void *user, vd_vae_decode_stats *stats, vd_error *err) {
+    char desc[128];
+    vd_tensor_describe(z, desc, sizeof desc);
+    if (z->device != VD_DEVICE_CPU) return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: latent %s must be on the host", desc);
+    if (!(z->ndim == 4 || (z->ndim == 5 && z->shape[0] == 1)))
+        return vd_error_set(err, VD_ERR_INVALID_ARG,
+                            "vae_decode: latent %s has the wrong rank; expected [C, F, H, W] or [1, C, F, H, W] "
+                            "with C = %d",
+                            desc, v->cfg.z_dim);
+    if (!vd_tensor_is_contiguous(z)) return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: latent %s is not contiguous", desc);
+    const int64_t *sh = z->shape + (z->ndim - 4);
+    if (sh[0] != v->cfg.z_dim)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: latent %s has %lld channels; the VAE config has z_dim = %d",
+                            desc, (long long)sh[0], v->cfg.z_dim);
+    if (z->dtype == VD_F32) return vd_vae_decode(v, z->data, sh[0], sh[1], sh[2], sh[3], opts, fn, user, stats, err);
+    const int64_t n = vd_tensor_numel(z);
+    float *f = vd_host_alloc((size_t)n * sizeof(float));
+    if (!f) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory converting the latent");
+    vd_status st = VD_OK;
+    if (vd_convert_to_f32(f, z->data, z->dtype, (size_t)n) != 0)
+        st = vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: latent dtype %s cannot be converted to f32",
+                          vd_dtype_name(z->dtype));
+    if (st == VD_OK) st = vd_vae_decode(v, f, sh[0], sh[1], sh[2], sh[3], opts, fn, user, stats, err);
+    vd_host_free(f);
+    return st;
+}
