@@ -1,0 +1,14 @@
+# Attention tests (owned by the attention area). cpu: references and methods, fast (< 20 s total);
+# gpu: every CUDA kernel against the CPU oracle (exit 77 without a device).
+set(VDIT_ATTN_TEST_COMMON ${CMAKE_CURRENT_SOURCE_DIR}/test_attn_common.c)
+vdit_add_test(NAME test_attn_ref LABEL cpu SOURCES test_attn_ref.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 60)
+vdit_add_test(NAME test_attn_mask LABEL cpu SOURCES test_attn_mask.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 60)
+vdit_add_test(NAME test_attn_radial LABEL cpu SOURCES test_attn_radial.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 60)
+if(VDIT_HAVE_CUDA)
+  foreach(t test_attn_flash_cuda test_attn_mask_cuda test_attn_radial_cuda)
+    vdit_add_test(NAME ${t} LABEL gpu SOURCES gpu/${t}.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 600)
+    target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+    target_link_libraries(${t} PRIVATE CUDA::cudart)
+    set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CUDA)
+  endforeach()
+endif()
