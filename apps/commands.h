@@ -10,3 +10,8 @@ typedef struct {
 } vd_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_dit_forward(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_compare(int argc, char **argv);

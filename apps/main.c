@@ -7,6 +7,11 @@
 
 static const vd_command k_commands[] = {
     {"version", "print the version and the build's features", cmd_version},
+    {"inspect", "list the tensors, totals and metadata of a safetensors file, index or directory", cmd_inspect},
+    {"dit-forward", "one Wan DiT forward on tensors from a safetensors file (parity checks)", cmd_dit_forward},
+    {"info", "detected architecture, layout, parameter count and dtypes of a model", cmd_info},
+    {"encode", "re-encode frames or a video to mp4/webm/mkv/y4m/png", cmd_encode},
+    {"compare", "PSNR and SSIM between two videos or frame sequences", cmd_compare},
 };
 
 static void usage(FILE *f) {

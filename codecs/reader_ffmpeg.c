@@ -13,6 +13,7 @@
 #include <libswscale/swscale.h>
 
 #include "codecs/reader_backend.h"
+#include "codecs/writer_backend.h"
 
 typedef struct {
     AVFormatContext *ic;
@@ -45,6 +46,7 @@ static void ffr_close(void *state) {
 
 static vd_status ffr_open(void **state, const char *path, int *w, int *h, int *fps_num, int *fps_den, vd_error *err) {
     char eb[AV_ERROR_MAX_STRING_SIZE];
+    vd_ffmpeg_quiet_logs();
     ff_reader *s = calloc(1, sizeof *s);
     if (!s) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vd_video_reader_open: out of memory");
     snprintf(s->path, sizeof s->path, "%s", path);

@@ -20,6 +20,8 @@ extern const vd_writer_backend vd_writer_backend_y4m;
 
 // True when libavcodec has the encoder f needs (libx264 for mp4, libvpx-vp9 for webm/mkv).
 bool vd_ffmpeg_encoder_available(vd_video_format f); // only when VDIT_HAVE_FFMPEG
+// Lowers FFmpeg's log level to errors (debug when VDIT_LOG=debug); once per process.
+void vd_ffmpeg_quiet_logs(void); // only when VDIT_HAVE_FFMPEG
 
 // Copies one RGB row of width w into dst and replicates its last pixel into pad extra pixels.
 void vd_rgb_row_pad(uint8_t *dst, const uint8_t *src, int w, int pad);

@@ -23,6 +23,7 @@
 
 #include "codecs/atomic_file.h"
 #include "codecs/writer_backend.h"
+#include "lib/log.h"
 
 typedef struct {
     vd_atomic_file af;
@@ -41,6 +42,15 @@ typedef struct {
 static const char *ff_err(int e, char *buf, size_t cap) {
     av_strerror(e, buf, cap);
     return buf;
+}
+
+// FFmpeg logs to stderr at INFO by default (x264 prints a dozen lines per file). Keep only its
+// errors unless vdit itself logs at debug level. Process-wide FFmpeg state, set once.
+void vd_ffmpeg_quiet_logs(void) {
+    static bool done = false;
+    if (done) return;
+    done = true;
+    av_log_set_level(vd_log_get_level() >= VD_LOG_DEBUG ? AV_LOG_INFO : AV_LOG_ERROR);
 }
 
 static const char *encoder_name(vd_video_format f) { return f == VD_VIDEO_FORMAT_MP4 ? "libx264" : "libvpx-vp9"; }
@@ -67,6 +77,7 @@ static void ff_free(ff_writer *s) {
 static vd_status ff_open(void **state, const char *path, vd_video_format fmt, int width, int height,
                          const vd_video_writer_options *opt, int *coded_w, int *coded_h, vd_error *err) {
     char eb[AV_ERROR_MAX_STRING_SIZE];
+    vd_ffmpeg_quiet_logs();
     const char *enc_name = encoder_name(fmt);
     const AVCodec *codec = avcodec_find_encoder_by_name(enc_name);
     if (!codec)
@@ -234,6 +245,9 @@ static vd_status ff_encode(ff_writer *s, AVFrame *frame, vd_error *err) {
         if (rc < 0)
             return vd_error_set(err, VD_ERR_INTERNAL, "vd_video_writer: avcodec_receive_packet: %s",
                                 ff_err(rc, eb, sizeof eb));
+        // Constant frame rate: every frame lasts one tick of 1/fps. Without this the last packet has
+        // duration 0 and the container's duration (and average fps) come out one frame short.
+        if (s->pkt->duration == 0) s->pkt->duration = 1;
         av_packet_rescale_ts(s->pkt, s->cc->time_base, s->st->time_base);
         s->pkt->stream_index = s->st->index;
         rc = av_interleaved_write_frame(s->oc, s->pkt); // takes ownership of the packet's data

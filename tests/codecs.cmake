@@ -1,0 +1,2 @@
+# codecs tests (issue 3). All cpu: FFmpeg/libpng/stb paths are exercised when the build has them.
+vdit_add_test(NAME test_codecs_writers LABEL cpu SOURCES test_codecs_writers.c LIBS vdit_codecs TIMEOUT 300)
