@@ -208,7 +208,7 @@ vd_status vd_vae_config_load(vd_vae_config *cfg, const char *path, vd_error *err
     fclose(f);
     st = vd_vae_config_parse(cfg, buf, err);
     free(buf);
-    if (st != VD_OK) vd_error_prefix(err, "%s: ", path);
+    if (st != VD_OK) vd_error_prefix(err, "%s", path);
     return st;
 io:
     fclose(f);

@@ -225,7 +225,7 @@ static vd_status load_param(void *user, const char *name, float *data, int ndim,
                             "checkpoint? hint: the folder must hold the `vae` subfolder's files)",
                             name);
     vd_status st = vd_st_read_f32(t, data, ndim, shape, err);
-    if (st != VD_OK) vd_error_prefix(err, "vae_load: '%s' (config and weights disagree?): ", name);
+    if (st != VD_OK) vd_error_prefix(err, "vae_load: '%s' (config and weights disagree?)", name);
     return st;
 }
 
