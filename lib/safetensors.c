@@ -9,6 +9,7 @@
 //     end - begin == numel x dtype size;
 //   - no name twice; no two non-empty tensors overlap (checked on the tensors sorted by begin).
 // Holes between tensors are accepted (the reference writer never makes them, but they are harmless).
+// Also here: conversion of a validated tensor to f32 (vd_st_read_f32 / vd_st_load_f32).
 #include "safetensors.h"
 #include "safetensors_internal.h"
 
@@ -52,10 +53,19 @@ static bool json_u53(const cJSON *v, uint64_t *out) {
     return true;
 }
 
-// Describes a JSON value for a message: numbers as written, else their type.
+// Describes a JSON value for a message: numbers in their shortest exact form, arrays as JSON
+// text (cut to fit), else their type.
 static void json_describe(const cJSON *v, char *buf, size_t cap) {
-    if (cJSON_IsNumber(v)) snprintf(buf, cap, "%.17g", v->valuedouble);
-    else snprintf(buf, cap, "%s", json_type_name(v));
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, cap, "%.15g", v->valuedouble);
+        if (strtod(buf, NULL) != v->valuedouble) snprintf(buf, cap, "%.17g", v->valuedouble);
+    } else if (cJSON_IsArray(v)) {
+        char *txt = cJSON_PrintUnformatted(v);
+        snprintf(buf, cap, "%s", txt ? txt : "an array");
+        cJSON_free(txt);
+    } else {
+        snprintf(buf, cap, "%s", json_type_name(v));
+    }
 }
 
 static vd_status parse_dtype(const char *who, const char *name, const cJSON *e, vd_dtype *out, vd_error *err) {
@@ -127,10 +137,13 @@ static vd_status parse_entry(const char *who, vd_st_tensor *t, const cJSON *e, u
     VD_TRY(parse_shape(who, t, e, &nbytes, err));
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     uint64_t b, en;
-    if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != 2 || !json_u53(o->child, &b) || !json_u53(o->child->next, &en))
+    if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != 2 || !json_u53(o->child, &b) || !json_u53(o->child->next, &en)) {
+        char desc[64];
+        json_describe(o, desc, sizeof desc);
         return vd_error_set(err, VD_ERR_FORMAT,
-                            "%s: tensor '%s': 'data_offsets' must be [begin, end] with integers in [0, 2^53] (got %s)",
-                            who, t->name, cJSON_IsArray(o) ? "another array" : json_type_name(o));
+                            "%s: tensor '%s': 'data_offsets' is %s, must be [begin, end] with integers in [0, 2^53]",
+                            who, t->name, desc);
+    }
     if (b > en)
         return vd_error_set(err, VD_ERR_FORMAT, "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] begin after end",
                             who, t->name, b, en);
@@ -223,8 +236,12 @@ vd_status vd_st_parse_named(const char *who, const uint8_t *buf, size_t len, vd_
     char *meta = NULL;
     if (!root) {
         size_t at = stop && stop >= txt ? (size_t)(stop - txt) : 0;
-        s = vd_error_set(err, VD_ERR_FORMAT, "%s: header JSON is invalid at file byte %zu (header is bytes 8..%" PRIu64
-                         "), near \"%.24s\"", who, at + 8, hlen + 8, txt + (at < hlen ? at : hlen));
+        if (at >= hlen)
+            s = vd_error_set(err, VD_ERR_FORMAT, "%s: header JSON is invalid: it ends at file byte %" PRIu64
+                             " before the value is complete (unclosed object or array?)", who, hlen + 8);
+        else
+            s = vd_error_set(err, VD_ERR_FORMAT, "%s: header JSON is invalid at file byte %zu (header is bytes 8..%"
+                             PRIu64 "), near \"%.24s\"", who, at + 8, hlen + 8, txt + at);
         goto fail;
     }
     if (!cJSON_IsObject(root)) {
@@ -284,4 +301,46 @@ void vd_st_tensors_free(vd_st_tensor *tensors, size_t n, char *metadata_json) {
     for (size_t i = 0; tensors && i < n; i++) free(tensors[i].name);
     free(tensors);
     cJSON_free(metadata_json);
+}
+
+vd_status vd_st_read_f32(const vd_st_tensor *t, float *out, int ndim, const int64_t *shape, vd_error *err) {
+    if (shape) {
+        bool same = t->ndim == ndim;
+        for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
+        if (!same) {
+            char want[160], have[160];
+            vd_st_format_shape(want, sizeof want, ndim, shape);
+            vd_st_format_shape(have, sizeof have, t->ndim, t->shape);
+            return vd_error_set(err, VD_ERR_FORMAT, "vd_st_read_f32: tensor '%s' has shape %s but %s was expected "
+                                "(hint: the checkpoint does not match the model config)", t->name, have, want);
+        }
+    }
+    if (t->dtype == VD_BOOL)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_st_read_f32: tensor '%s' is BOOL; only numeric dtypes convert to f32",
+                            t->name);
+    size_t esize = vd_dtype_size(t->dtype);
+    size_t numel = esize ? (size_t)(t->end - t->begin) / esize : 0;
+    if (numel == 0) return VD_OK;
+    // The data region starts at 8 + header length, which writers need not align: convert
+    // misaligned tensors through an aligned bounce buffer (typed loads must be aligned).
+    if ((uintptr_t)t->data % esize == 0) {
+        vd_convert_to_f32(out, t->data, t->dtype, numel);
+        return VD_OK;
+    }
+    uint64_t bounce[2048];
+    size_t chunk = sizeof bounce / esize;
+    const uint8_t *src = t->data;
+    for (size_t i = 0; i < numel; i += chunk) {
+        size_t k = numel - i < chunk ? numel - i : chunk;
+        memcpy(bounce, src + i * esize, k * esize);
+        vd_convert_to_f32(out + i, bounce, t->dtype, k);
+    }
+    return VD_OK;
+}
+
+vd_status vd_st_load_f32(const vd_st_tensor *t, vd_tensor *out, vd_error *err) {
+    VD_TRY(vd_tensor_alloc(out, VD_F32, t->ndim, t->shape, err));
+    vd_status s = vd_st_read_f32(t, out->data, 0, NULL, err);
+    if (s != VD_OK) vd_tensor_free(out);
+    return s;
 }

@@ -1,5 +1,5 @@
-// One mmap'ed safetensors file: open (map + validate the header through vd_st_parse_named),
-// lookup by name (binary search over a name-sorted index), and conversion of a tensor to f32.
+// One mmap'ed safetensors file: open (map + validate the header through vd_st_parse_named)
+// and lookup by name (binary search over a name-sorted index).
 // The mapping is read-only and private; tensor data pointers stay valid until vd_st_close.
 // A file truncated by another process after it was mapped can still raise SIGBUS on access;
 // validation covers the file as it was when opened.
@@ -125,45 +125,3 @@ const vd_st_tensor *vd_st_find(const vd_st_file *f, const char *name) {
 const char *vd_st_metadata(const vd_st_file *f) { return f ? f->metadata : NULL; }
 const char *vd_st_path(const vd_st_file *f) { return f ? f->path : NULL; }
 size_t vd_st_size(const vd_st_file *f) { return f ? f->map_len : 0; }
-
-vd_status vd_st_read_f32(const vd_st_tensor *t, float *out, int ndim, const int64_t *shape, vd_error *err) {
-    if (shape) {
-        bool same = t->ndim == ndim;
-        for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
-        if (!same) {
-            char want[160], have[160];
-            vd_st_format_shape(want, sizeof want, ndim, shape);
-            vd_st_format_shape(have, sizeof have, t->ndim, t->shape);
-            return vd_error_set(err, VD_ERR_FORMAT, "vd_st_read_f32: tensor '%s' has shape %s but %s was expected "
-                                "(hint: the checkpoint does not match the model config)", t->name, have, want);
-        }
-    }
-    if (t->dtype == VD_BOOL)
-        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_st_read_f32: tensor '%s' is BOOL; only numeric dtypes convert to f32",
-                            t->name);
-    size_t esize = vd_dtype_size(t->dtype);
-    size_t numel = esize ? (size_t)(t->end - t->begin) / esize : 0;
-    if (numel == 0) return VD_OK;
-    // The data region starts at 8 + header length, which writers need not align: convert
-    // misaligned tensors through an aligned bounce buffer (typed loads must be aligned).
-    if ((uintptr_t)t->data % esize == 0) {
-        vd_convert_to_f32(out, t->data, t->dtype, numel);
-        return VD_OK;
-    }
-    uint64_t bounce[2048];
-    size_t chunk = sizeof bounce / esize;
-    const uint8_t *src = t->data;
-    for (size_t i = 0; i < numel; i += chunk) {
-        size_t k = numel - i < chunk ? numel - i : chunk;
-        memcpy(bounce, src + i * esize, k * esize);
-        vd_convert_to_f32(out + i, bounce, t->dtype, k);
-    }
-    return VD_OK;
-}
-
-vd_status vd_st_load_f32(const vd_st_tensor *t, vd_tensor *out, vd_error *err) {
-    VD_TRY(vd_tensor_alloc(out, VD_F32, t->ndim, t->shape, err));
-    vd_status s = vd_st_read_f32(t, out->data, 0, NULL, err);
-    if (s != VD_OK) vd_tensor_free(out);
-    return s;
-}
