@@ -169,7 +169,8 @@ static vd_status ffr_read(void *state, uint8_t *rgb, bool *got, vd_error *err) {
             return VD_OK;
         }
         if (rc != AVERROR(EAGAIN))
-            return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s' frame %lld: decoding failed: %s", s->path,
+            return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s' frame %lld: decoding failed: %s; "
+                                "hint: the file is corrupt or truncated", s->path,
                                 (long long)s->decoded, ff_err(rc, eb, sizeof eb));
         if (s->eof_sent) return VD_OK; // defensive: decoder asks for input after flush
         rc = av_read_frame(s->ic, s->pkt);
@@ -179,13 +180,15 @@ static vd_status ffr_read(void *state, uint8_t *rgb, bool *got, vd_error *err) {
             continue;
         }
         if (rc < 0)
-            return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s': reading packet after frame %lld: %s",
+            return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s': reading packet after frame %lld: %s; "
+                                "hint: the file is corrupt or truncated",
                                 s->path, (long long)s->decoded, ff_err(rc, eb, sizeof eb));
         if (s->pkt->stream_index == s->stream) {
             rc = avcodec_send_packet(s->dc, s->pkt);
             av_packet_unref(s->pkt);
             if (rc < 0 && rc != AVERROR(EAGAIN))
-                return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s' frame %lld: corrupt data: %s",
+                return vd_error_set(err, VD_ERR_FORMAT, "vd_video_reader_read: '%s' frame %lld: corrupt data: %s; "
+                                    "hint: the file is corrupt or truncated",
                                     s->path, (long long)s->decoded, ff_err(rc, eb, sizeof eb));
         } else {
             av_packet_unref(s->pkt);

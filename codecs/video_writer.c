@@ -51,7 +51,12 @@ vd_status vd_video_format_from_path(const char *path, vd_video_format *out, vd_e
         vd_png_pattern pat;
         VD_TRY(vd_png_pattern_parse(path, &pat, err));
         *out = VD_VIDEO_FORMAT_PNG_SEQ;
-    } else
+    } else if (!ext[0])
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vd_video_format_from_path: output '%s' has no extension; "
+                            "use .mp4, .webm, .mkv, .y4m or a PNG pattern like frames/%%04d.png",
+                            path);
+    else
         return vd_error_set(err, VD_ERR_UNSUPPORTED,
                             "vd_video_format_from_path: unsupported output extension '.%s' in '%s'; "
                             "use .mp4, .webm, .mkv, .y4m or a PNG pattern like frames/%%04d.png",

@@ -1,3 +1,4 @@
 # codecs tests (issue 3). All cpu: FFmpeg/libpng/stb paths are exercised when the build has them.
 vdit_add_test(NAME test_codecs_writers LABEL cpu SOURCES test_codecs_writers.c LIBS vdit_codecs TIMEOUT 300)
 vdit_add_test(NAME test_codecs_metrics LABEL cpu SOURCES test_codecs_metrics.c LIBS vdit_codecs)
+vdit_add_test(NAME test_codecs_errors LABEL cpu SOURCES test_codecs_errors.c LIBS vdit_codecs TIMEOUT 300)
