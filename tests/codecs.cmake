@@ -2,3 +2,5 @@
 vdit_add_test(NAME test_codecs_writers LABEL cpu SOURCES test_codecs_writers.c LIBS vdit_codecs TIMEOUT 300)
 vdit_add_test(NAME test_codecs_metrics LABEL cpu SOURCES test_codecs_metrics.c LIBS vdit_codecs)
 vdit_add_test(NAME test_codecs_errors LABEL cpu SOURCES test_codecs_errors.c LIBS vdit_codecs TIMEOUT 300)
+vdit_add_test(NAME test_codecs_image LABEL cpu SOURCES test_codecs_image.c LIBS vdit_codecs)
+vdit_add_test(NAME test_codecs_grid LABEL cpu SOURCES test_codecs_grid.c LIBS vdit_codecs)
