@@ -66,8 +66,9 @@ void vd_scatter_rows_cpu(float *out, const float *x, const int32_t *idx, int64_t
 // 3D convolution, NCDHW, one sample: x[Cin, D, H, W] -> out[Cout, Do, Ho, Wo], weight
 // [Cout, Cin, kd, kh, kw], bias[Cout] or NULL, zero padding (pd, ph, pw) on both sides of each axis,
 // stride (sd, sh, sw). Do = (D + 2pd - kd)/sd + 1 etc. Causal padding is done by the caller
-// (pad the input, call with pd = 0). im2col + sgemm, chunked over output depth so the
-// im2col buffer stays bounded. Allocates its own scratch; VD_ERR_OUT_OF_MEMORY if it cannot.
+// (pad the input, call with pd = 0). im2col + sgemm, chunked over output rows (od, oh) so the
+// im2col buffer stays bounded (32 MiB). Allocates its own scratch; VD_ERR_OUT_OF_MEMORY if it cannot,
+// VD_ERR_INVALID_ARG for a kernel < 1, stride < 1, padding < 0 or an empty output.
 typedef struct {
     int64_t cin, cout, d, h, w;   // input shape
     int kd, kh, kw;               // kernel
@@ -79,6 +80,7 @@ vd_status vd_conv3d_cpu(float *out, const float *x, const float *weight, const f
                         const vd_conv3d_shape *s, vd_error *err);
 
 // Sinusoidal timestep embedding (Wan: [cos | sin], w_j = 10000^(-j/half)), out[dim] for one t.
+// Computed in double, rounded once to fp32; an odd dim gets a trailing 0.
 void vd_timestep_embedding_cpu(float *out, float t, int64_t dim);
 
 #ifdef __cplusplus
