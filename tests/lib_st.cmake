@@ -22,6 +22,11 @@ if(VDIT_CLANG AND NOT DEFINED VDIT_CLANG_FUZZER_OK)
   endif()
 endif()
 
+# Small valid files written by vd_st_write: the fuzzer's seeds and the interop test's input.
+add_executable(st_make_seeds ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/st_make_seeds.c)
+vdit_target_setup(st_make_seeds)
+target_link_libraries(st_make_seeds PRIVATE vdit_lib)
+
 set(_fuzz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz_st_header.d)
 if(VDIT_CLANG AND VDIT_CLANG_FUZZER_OK)
   message(STATUS "vdit: libFuzzer target fuzz_st_header enabled (${VDIT_CLANG})")
@@ -47,9 +52,6 @@ if(VDIT_CLANG AND VDIT_CLANG_FUZZER_OK)
     COMMENT "Building libFuzzer target fuzz_st_header with clang"
     VERBATIM)
   add_custom_target(fuzz_st_header ALL DEPENDS ${_fuzz_bin})
-  add_executable(st_make_seeds ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/st_make_seeds.c)
-  vdit_target_setup(st_make_seeds)
-  target_link_libraries(st_make_seeds PRIVATE vdit_lib)
   # Seeds (valid small files from vd_st_write) are written fresh; the fuzzer then runs for a
   # bounded 20 s over them, with a dictionary of header tokens.
   add_test(NAME fuzz_st_header COMMAND sh -c
@@ -63,6 +65,15 @@ else()
   add_test(NAME fuzz_st_header COMMAND sh -c "echo 'clang with -fsanitize=fuzzer not found: skipped'; exit 77")
 endif()
 set_tests_properties(fuzz_st_header PROPERTIES LABELS cpu SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# ---- interop with the reference implementation (Python safetensors; skipped without it) -----
+find_package(Python3 COMPONENTS Interpreter)
+if(TARGET vdit AND Python3_Interpreter_FOUND)
+  add_test(NAME test_safetensors_interop COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/st_interop.py
+           $<TARGET_FILE:vdit> $<TARGET_FILE:test_safetensors> $<TARGET_FILE:st_make_seeds>
+           ${CMAKE_CURRENT_BINARY_DIR}/st_interop.d)
+  set_tests_properties(test_safetensors_interop PROPERTIES LABELS cpu SKIP_RETURN_CODE 77 TIMEOUT 120)
+endif()
 
 # ---- vdit inspect: malformed files give a clear message and exit 1, usage errors exit 2 -----
 if(TARGET vdit)

@@ -334,13 +334,48 @@ static void test_writer_errors(void) {
     printf("ok   writer errors leave no output\n");
 }
 
+// `--check-py FILE`: a file written by the safetensors Python package (tests/st_interop.py):
+// float tensors hold (i - 7) / 2, integer ones i - 7 (U8: i), BOOL i % 2, in row-major order.
+static int check_py_file(const char *path) {
+    vd_st_file *f = NULL;
+    vd_error err = {0};
+    if (vd_st_open(&f, path, &err) != VD_OK) {
+        printf("FAIL open: %s\n", err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < vd_st_count(f); i++) {
+        const vd_st_tensor *t = vd_st_at(f, i);
+        int64_t n = 1;
+        for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+        float *got = malloc((size_t)(n ? n : 1) * sizeof *got);
+        float *want = malloc((size_t)(n ? n : 1) * sizeof *want);
+        bool is_float = t->dtype == VD_F32 || t->dtype == VD_F16 || t->dtype == VD_BF16 || t->dtype == VD_F64;
+        for (int64_t k = 0; k < n; k++)
+            want[k] = is_float ? (float)(k - 7) * 0.5f : t->dtype == VD_U8 ? (float)k : (float)(k - 7);
+        if (strcmp(t->name, "t.scalar") == 0) want[0] = 2.5f;
+        if (t->dtype == VD_BOOL) {
+            const uint8_t *b = t->data;
+            for (int64_t k = 0; k < n; k++) VT_EXPECT(b[k] == (uint8_t)(k % 2));
+            printf("ok   %s: %lld bools\n", t->name, (long long)n);
+        } else {
+            VT_EXPECT(vd_st_read_f32(t, got, 0, NULL, &err) == VD_OK);
+            vt_check(t->name, got, want, n, 0.0, 0.0);
+        }
+        free(got);
+        free(want);
+    }
+    vd_st_close(f);
+    return vt_finish("test_safetensors --check-py");
+}
+
 static void remove_tree(const char *dir) {
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--check-py") == 0) return check_py_file(argv[2]);
     if (st_mkdtemp(g_dir, sizeof g_dir, "st") != 0) {
         printf("cannot create a temp dir\n");
         return 1;
