@@ -203,7 +203,7 @@ size_t vd_stages_format(const vd_stages *s, double wall_s, size_t peak_host_byte
         snprintf(name, sizeof name, st->calls > 1 ? "%s (x%d)" : "%s", st->name, st->calls);
         APPEND("%-24s %10.2f %6.1f%%\n", name, st->seconds, 100.0 * st->seconds / denom);
     }
-    if (!s->nested && wall_s - sum > 0.0)
+    if (!s->nested && wall_s - sum >= 0.005) // hidden when it would print as 0.00
         APPEND("%-24s %10.2f %6.1f%%\n", "other", wall_s - sum, 100.0 * (wall_s - sum) / denom);
     APPEND("%-24s %10.2f %6.1f%%\n", "total", wall_s, 100.0);
     char host[32], dev[32];
