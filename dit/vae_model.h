@@ -101,6 +101,9 @@ extern const vd_vae_backend vd_vae_backend_cpu;
 // Returns NULL when this build has no CUDA (the driver reports VD_ERR_UNSUPPORTED).
 const vd_vae_backend *vd_vae_backend_cuda(void);
 
+// Releases the device copies of the weights (vae_cuda.cu; no-op without CUDA).
+void vd_vae_cuda_release(vd_vae *v);
+
 // Output frames of a chunk of t latent frames, given how many latent frames came before it.
 int64_t vd_vae_chunk_out_frames(const vd_vae_config *cfg, int64_t frames_before, int64_t t);
 

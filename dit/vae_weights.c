@@ -293,8 +293,6 @@ vd_status vd_vae_init_random(vd_vae **out, const vd_vae_config *cfg, uint64_t se
     return VD_OK;
 }
 
-void vd_vae_cuda_release(vd_vae *v); // vae_cuda.cu / vae_cuda_nocuda.c
-
 void vd_vae_free(vd_vae *v) {
     if (!v) return;
     vd_vae_cuda_release(v);

@@ -1,0 +1,632 @@
+// Wan VAE decoder, CUDA runner (fp32 activations). Mirrors vae_cpu.c layer by layer.
+//
+// Convolutions without im2col: the input is laid out zero-padded, P[Cin, Tp, Hp, Wp] with
+// Hp = H + 2*ph, Wp = W + 2*pw and Tp = (kt - 1) + t (the first kt - 1 frames are the feature
+// cache). Every kernel tap (a, b, c) is then one GEMM over a shifted view of P:
+//   O[Cout, q] += W_tap[Cout, Cin] @ P[Cin, q + (a*Hp + b)*Wp + c],   q = (d*Hp + y)*Wp + x,
+// computed on the padded grid (columns with y >= H or x >= W are garbage and dropped when the
+// result is compacted to [Cout, t, H, W] with the bias and the optional residual added).
+// Weights are reordered once at upload to [tap][Cout][Cin]. GEMMs are cuBLAS SGEMM with TF32
+// tensor-op math by default (fp32 accumulate; torch's default for cuDNN convs too) or strict
+// fp32 when VDIT_VAE_FP32=1 is set in the environment.
+//
+// Memory: activations come from cudaMallocAsync on the context stream (pool reuse); live bytes
+// (weights, caches, activations) are counted so the peak can be compared with torch's
+// max_memory_allocated.
+#include <cublas_v2.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dit/vae_model.h"
+#include "lib/cuda_ctx.h"
+#include "lib/device.h"
+
+#define VAE_CUBLAS_TRY(err, stmt)                                                                     \
+    do {                                                                                              \
+        cublasStatus_t vd_cs_ = (stmt);                                                               \
+        if (vd_cs_ != CUBLAS_STATUS_SUCCESS)                                                          \
+            return vd_error_set((err), VD_ERR_CUDA, "%s: %s failed at %s:%d: %s", __func__, #stmt,    \
+                                __FILE__, __LINE__, cublasGetStatusString(vd_cs_));                   \
+    } while (0)
+
+typedef struct {
+    vd_cuda_ctx *ctx;
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    size_t live, peak;      // device bytes held by this VAE's decoder (weights + caches + activations)
+    bool fp32;
+} vae_dev;
+
+// ---- device memory with accounting ------------------------------------------------------------
+
+typedef struct {
+    float *p;
+    size_t bytes;
+} dbuf;
+
+static vd_status dbuf_alloc(vae_dev *d, dbuf *b, size_t bytes, vd_error *err) {
+    b->bytes = (bytes + 255) & ~(size_t)255;
+    b->p = NULL;
+    cudaError_t ce = cudaMallocAsync((void **)&b->p, b->bytes, d->stream);
+    if (ce != cudaSuccess) {
+        b->p = NULL;
+        return vd_error_set(err, ce == cudaErrorMemoryAllocation ? VD_ERR_OUT_OF_MEMORY : VD_ERR_CUDA,
+                            "vae_cuda: cudaMallocAsync(%zu) failed: %s (live %zu bytes)", b->bytes,
+                            cudaGetErrorString(ce), d->live);
+    }
+    d->live += b->bytes;
+    if (d->live > d->peak) d->peak = d->live;
+    return VD_OK;
+}
+static void dbuf_free(vae_dev *d, dbuf *b) {
+    if (!b->p) return;
+    cudaFreeAsync(b->p, d->stream);
+    d->live -= b->bytes;
+    b->p = NULL;
+}
+
+// ---- kernels --------------------------------------------------------------------------------
+
+// Writes frames [toff, toff + T) of a padded buffer P[C, Tp, Hp, Wp] (border zeros) from
+// x[c, f, y, x] at x + c*xcs + f*HW + y*W + x, optionally Wan-RMS-normalized over channels and
+// SiLU'd. One thread per padded position.
+__global__ void vae_norm_pad_kernel(float *P, int64_t Tp, int toff, int ph, int pw, const float *x, int64_t xcs,
+                                    const float *gamma, int C, int T, int H, int W, int mode /*0 copy, 1 norm, 2 norm+silu*/) {
+    const int Hp = H + 2 * ph, Wp = W + 2 * pw;
+    const int64_t n = (int64_t)T * Hp * Wp;
+    const int64_t pcs = Tp * Hp * Wp;
+    const float scale = sqrtf((float)C);
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int xp = (int)(i % Wp);
+        const int yp = (int)((i / Wp) % Hp);
+        const int f = (int)(i / ((int64_t)Wp * Hp));
+        float *o = P + ((int64_t)(f + toff) * Hp + yp) * Wp + xp;
+        const int yy = yp - ph, xx = xp - pw;
+        if (yy < 0 || yy >= H || xx < 0 || xx >= W) {
+            for (int c = 0; c < C; c++) o[c * pcs] = 0.0f;
+            continue;
+        }
+        const float *xi = x + ((int64_t)f * H + yy) * W + xx;
+        float inv = 1.0f;
+        if (mode) {
+            float ss = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float v = xi[c * xcs];
+                ss = fmaf(v, v, ss);
+            }
+            inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
+        }
+        for (int c = 0; c < C; c++) {
+            float v = xi[c * xcs];
+            if (mode) v = v * inv * scale * gamma[c];
+            if (mode == 2) v = v / (1.0f + __expf(-v));
+            o[c * pcs] = v;
+        }
+    }
+}
+
+// Upsample3d/2d input: combined frame F' of the sequence [x frame 0 if skip] ++ interleave(y),
+// nearest x2 in space, written zero-padded (pad 1) into P[C, Tz, 2H+2, 2W+2].
+// x: [C, Tx, H, W]; y: [2C, n, H, W] (time conv output, channel k*C + c -> frame 2i + k) or NULL.
+__global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, const float *y, int n, int skip, int C,
+                                  int H, int W) {
+    const int H2 = 2 * H, W2 = 2 * W, Hp = H2 + 2, Wp = W2 + 2;
+    const int64_t total = (int64_t)C * Tz * Hp * Wp;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        const int xp = (int)(i % Wp);
+        const int yp = (int)((i / Wp) % Hp);
+        const int f = (int)((i / ((int64_t)Wp * Hp)) % Tz);
+        const int c = (int)(i / ((int64_t)Wp * Hp * Tz));
+        const int yy = yp - 1, xx = xp - 1;
+        float v = 0.0f;
+        if (yy >= 0 && yy < H2 && xx >= 0 && xx < W2) {
+            const int64_t sp = (int64_t)(yy >> 1) * W + (xx >> 1);
+            if (!y) {
+                v = x[((int64_t)c * Tx + f) * H * W + sp];
+            } else if (skip && f == 0) {
+                v = x[((int64_t)c * Tx) * H * W + sp];
+            } else {
+                const int j = f - skip, fi = j >> 1, k = j & 1;
+                v = y[((int64_t)(k * C + c) * n + fi) * H * W + sp];
+            }
+        }
+        P[i] = v;
+    }
+}
+
+// out[o, d, y, x] = pad[o*ldp + (d*Hp + y)*Wp + x] + bias[o] (+ res[o, d, y, x]).
+__global__ void vae_compact_kernel(float *out, const float *pad, int64_t ldp, const float *bias, const float *res,
+                                   int Cout, int T, int H, int W, int Hp, int Wp) {
+    const int64_t total = (int64_t)Cout * T * H * W;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        const int xx = (int)(i % W);
+        const int yy = (int)((i / W) % H);
+        const int d = (int)((i / ((int64_t)W * H)) % T);
+        const int o = (int)(i / ((int64_t)W * H * T));
+        float v = pad[o * ldp + ((int64_t)d * Hp + yy) * Wp + xx] + bias[o];
+        if (res) v += res[i];
+        out[i] = v;
+    }
+}
+
+// Row softmax of s[rows, n] in place, one block per row.
+__global__ void vae_softmax_kernel(float *s, int n) {
+    float *r = s + (int64_t)blockIdx.x * n;
+    __shared__ float red[32];
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j < n; j += blockDim.x) m = fmaxf(m, r[j]);
+    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffff, m, o));
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = m;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        float v = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : -INFINITY;
+        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, o));
+        if (threadIdx.x == 0) red[0] = v;
+    }
+    __syncthreads();
+    m = red[0];
+    __syncthreads();
+    float sum = 0.0f;
+    for (int j = threadIdx.x; j < n; j += blockDim.x) {
+        float e = __expf(r[j] - m);
+        r[j] = e;
+        sum += e;
+    }
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffff, sum, o);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = sum;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        float v = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : 0.0f;
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+        if (threadIdx.x == 0) red[0] = v;
+    }
+    __syncthreads();
+    const float inv = 1.0f / red[0];
+    for (int j = threadIdx.x; j < n; j += blockDim.x) r[j] *= inv;
+}
+
+// x[c, f, p] (channel stride xcs) += y[c, p] + bias[c], p < HW.
+__global__ void vae_add_frame_kernel(float *x, int64_t xcs, const float *y, const float *bias, int C, int64_t HW) {
+    const int64_t total = (int64_t)C * HW;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        const int c = (int)(i / HW);
+        const int64_t p = i % HW;
+        x[c * xcs + p] += y[i] + bias[c];
+    }
+}
+
+// y[r, p] += bias[r]
+__global__ void vae_add_rowbias_kernel(float *y, const float *bias, int R, int64_t n) {
+    const int64_t total = (int64_t)R * n;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x)
+        y[i] += bias[i / n];
+}
+
+static unsigned grid_for(int64_t n) {
+    int64_t b = (n + 255) / 256;
+    if (b < 1) b = 1;
+    if (b > 132 * 32) b = 132 * 32;
+    return (unsigned)b;
+}
+
+#define LAUNCH_CHECK(err, name)                                                                      \
+    do {                                                                                             \
+        cudaError_t ce_ = cudaGetLastError();                                                        \
+        if (ce_ != cudaSuccess)                                                                      \
+            return vd_error_set((err), VD_ERR_CUDA, "vae_cuda: launch of %s failed: %s", name,        \
+                                cudaGetErrorString(ce_));                                            \
+    } while (0)
+
+// ---- weights ---------------------------------------------------------------------------------
+
+static vd_status upload_conv(vae_dev *d, vd_vae_conv *cv, vd_error *err) {
+    const int taps = cv->kt * cv->kh * cv->kw;
+    const size_t nw = (size_t)cv->cout * cv->cin * taps;
+    float *re = (float *)malloc(nw * sizeof(float));
+    if (!re) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of host memory");
+    // [Cout, Cin, taps] -> [taps, Cout, Cin]
+    for (int o = 0; o < cv->cout; o++)
+        for (int i = 0; i < cv->cin; i++)
+            for (int t = 0; t < taps; t++) re[((size_t)t * cv->cout + o) * cv->cin + i] = cv->w[((size_t)o * cv->cin + i) * taps + t];
+    dbuf w, b;
+    vd_status st = dbuf_alloc(d, &w, nw * sizeof(float), err);
+    if (st == VD_OK) st = dbuf_alloc(d, &b, (size_t)cv->cout * sizeof(float), err);
+    if (st == VD_OK) {
+        cudaMemcpyAsync(w.p, re, nw * sizeof(float), cudaMemcpyHostToDevice, d->stream);
+        cudaMemcpyAsync(b.p, cv->b, (size_t)cv->cout * sizeof(float), cudaMemcpyHostToDevice, d->stream);
+        if (cudaStreamSynchronize(d->stream) != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: weight upload failed");
+        cv->dev_w = w.p;
+        cv->dev_b = b.p;
+    }
+    free(re);
+    return st;
+}
+
+static vd_status upload_norm(vae_dev *d, vd_vae_norm *n, vd_error *err) {
+    dbuf g;
+    VD_TRY(dbuf_alloc(d, &g, (size_t)n->c * sizeof(float), err));
+    VD_CUDA_TRY(err, cudaMemcpyAsync(g.p, n->gamma, (size_t)n->c * sizeof(float), cudaMemcpyHostToDevice, d->stream));
+    n->dev_gamma = g.p;
+    return VD_OK;
+}
+
+static vd_status upload_res(vae_dev *d, vd_vae_resblock *r, vd_error *err) {
+    VD_TRY(upload_norm(d, &r->norm1, err));
+    VD_TRY(upload_conv(d, &r->conv1, err));
+    VD_TRY(upload_norm(d, &r->norm2, err));
+    VD_TRY(upload_conv(d, &r->conv2, err));
+    if (r->has_shortcut) VD_TRY(upload_conv(d, &r->shortcut, err));
+    return VD_OK;
+}
+
+static vd_status vae_dev_init(vd_vae *v, const vd_vae_decode_opts *o, vd_error *err) {
+    if (v->dev) return VD_OK;
+    vae_dev *d = (vae_dev *)calloc(1, sizeof *d);
+    if (!d) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");
+    v->dev = d;
+    VD_TRY(vd_cuda_ctx_create(&d->ctx, o->cuda_device, err));
+    d->stream = (cudaStream_t)vd_cuda_ctx_stream(d->ctx);
+    // Keep freed blocks in the stream-ordered pool (no release to the OS between chunks).
+    cudaMemPool_t pool;
+    VD_CUDA_TRY(err, cudaDeviceGetDefaultMemPool(&pool, o->cuda_device));
+    uint64_t thr = UINT64_MAX;
+    VD_CUDA_TRY(err, cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &thr));
+    VAE_CUBLAS_TRY(err, cublasCreate(&d->blas));
+    VAE_CUBLAS_TRY(err, cublasSetStream(d->blas, d->stream));
+    const char *e = getenv("VDIT_VAE_FP32");
+    d->fp32 = e && e[0] == '1';
+    VAE_CUBLAS_TRY(err, cublasSetMathMode(d->blas, d->fp32 ? CUBLAS_PEDANTIC_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+    VD_TRY(upload_conv(d, &v->post_quant, err));
+    VD_TRY(upload_conv(d, &v->conv_in, err));
+    VD_TRY(upload_res(d, &v->mid_res[0], err));
+    VD_TRY(upload_norm(d, &v->mid_attn.norm, err));
+    VD_TRY(upload_conv(d, &v->mid_attn.to_qkv, err));
+    VD_TRY(upload_conv(d, &v->mid_attn.proj, err));
+    VD_TRY(upload_res(d, &v->mid_res[1], err));
+    for (int i = 0; i < v->cfg.n_mult; i++) {
+        vd_vae_upblock *u = &v->up[i];
+        for (int j = 0; j < u->n_res; j++) VD_TRY(upload_res(d, &u->res[j], err));
+        if (u->up.mode == VD_VAE_UP_3D) VD_TRY(upload_conv(d, &u->up.time_conv, err));
+        if (u->up.mode != VD_VAE_UP_NONE) VD_TRY(upload_conv(d, &u->up.conv, err));
+    }
+    VD_TRY(upload_norm(d, &v->norm_out, err));
+    VD_TRY(upload_conv(d, &v->conv_out, err));
+    VD_CUDA_TRY(err, cudaStreamSynchronize(d->stream));
+    return VD_OK;
+}
+
+// Frees the device copies (called from vd_vae_free). Weight buffers are released by freeing the
+// pool allocations one by one is not tracked per pointer, so walk the layer table.
+static void free_ptr(vae_dev *d, void **p) {
+    if (*p) cudaFreeAsync(*p, d->stream);
+    *p = NULL;
+}
+static void free_conv(vae_dev *d, vd_vae_conv *c) {
+    free_ptr(d, &c->dev_w);
+    free_ptr(d, &c->dev_b);
+}
+static void free_res(vae_dev *d, vd_vae_resblock *r) {
+    free_ptr(d, &r->norm1.dev_gamma);
+    free_ptr(d, &r->norm2.dev_gamma);
+    free_conv(d, &r->conv1);
+    free_conv(d, &r->conv2);
+    free_conv(d, &r->shortcut);
+}
+
+extern "C" void vd_vae_cuda_release(vd_vae *v) {
+    vae_dev *d = (vae_dev *)v->dev;
+    if (!d) return;
+    if (d->stream) {
+        free_conv(d, &v->post_quant);
+        free_conv(d, &v->conv_in);
+        free_res(d, &v->mid_res[0]);
+        free_ptr(d, &v->mid_attn.norm.dev_gamma);
+        free_conv(d, &v->mid_attn.to_qkv);
+        free_conv(d, &v->mid_attn.proj);
+        free_res(d, &v->mid_res[1]);
+        for (int i = 0; i < v->cfg.n_mult; i++) {
+            for (int j = 0; j < v->up[i].n_res; j++) free_res(d, &v->up[i].res[j]);
+            free_conv(d, &v->up[i].up.time_conv);
+            free_conv(d, &v->up[i].up.conv);
+        }
+        free_ptr(d, &v->norm_out.dev_gamma);
+        free_conv(d, &v->conv_out);
+        cudaStreamSynchronize(d->stream);
+    }
+    if (d->blas) cublasDestroy(d->blas);
+    if (d->ctx) vd_cuda_ctx_free(d->ctx);
+    free(d);
+    v->dev = NULL;
+}
+
+// ---- runner ----------------------------------------------------------------------------------
+
+struct vd_vae_runner {
+    vd_vae *v;
+    vae_dev *d;
+    int64_t h, w;
+    dbuf *cache;       // [n_slots]: [cin, 2, Hp, Wp] in the padded layout of the conv using it
+    bool *up3d_seen;
+};
+
+typedef struct {
+    dbuf b;
+    int c, t, h, w;
+} dact;
+
+static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int Hp, int Wp, float **out, vd_error *err) {
+    dbuf *c = &r->cache[cv->slot];
+    const size_t bytes = (size_t)cv->cin * VD_VAE_CACHE_T * Hp * Wp * sizeof(float);
+    if (!c->p) {
+        VD_TRY(dbuf_alloc(r->d, c, bytes, err));
+        VD_CUDA_TRY(err, cudaMemsetAsync(c->p, 0, c->bytes, r->d->stream));
+    }
+    VD_ASSERT(c->bytes >= bytes);
+    *out = c->p;
+    return VD_OK;
+}
+
+// P[cin, 2 + t, Hp, Wp] with the cache copied into frames 0 and 1.
+static vd_status pad_begin(vd_vae_runner *r, const vd_vae_conv *cv, int t, int H, int W, dbuf *P, vd_error *err) {
+    const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
+    const size_t fr = (size_t)Hp * Wp, Tp = VD_VAE_CACHE_T + t;
+    float *cache = NULL;
+    VD_TRY(get_cache(r, cv, Hp, Wp, &cache, err));
+    VD_TRY(dbuf_alloc(r->d, P, (size_t)cv->cin * Tp * fr * sizeof(float), err));
+    VD_CUDA_TRY(err, cudaMemcpy2DAsync(P->p, Tp * fr * sizeof(float), cache, VD_VAE_CACHE_T * fr * sizeof(float),
+                                       VD_VAE_CACHE_T * fr * sizeof(float), cv->cin, cudaMemcpyDeviceToDevice,
+                                       r->d->stream));
+    return VD_OK;
+}
+
+// Convolution on a padded input P[cin, Tp = kt - 1 + t, Hp, Wp] -> out [cout, t, H, W] (+ res).
+static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int t, int H, int W,
+                          const float *res, dact *out, vd_error *err) {
+    vae_dev *d = r->d;
+    const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
+    const int64_t Tp = cv->kt - 1 + t, lda = Tp * Hp * Wp, ldp = (int64_t)t * Hp * Wp;
+    const int64_t N = ((int64_t)(t - 1) * Hp + H - 1) * Wp + W;
+    if (N > INT32_MAX || lda > INT32_MAX)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: conv with %lld positions exceeds cuBLAS int range; use tiling",
+                            (long long)N);
+    out->c = cv->cout, out->t = t, out->h = H, out->w = W;
+    dbuf pad = {0};
+    VD_TRY(dbuf_alloc(d, &pad, (size_t)cv->cout * ldp * sizeof(float), err));
+    const float *Wt = (const float *)cv->dev_w;
+    int tap = 0;
+    vd_status st = VD_OK;
+    for (int a = 0; a < cv->kt && st == VD_OK; a++)
+        for (int b = 0; b < cv->kh && st == VD_OK; b++)
+            for (int c = 0; c < cv->kw; c++, tap++) {
+                const float alpha = 1.0f, beta = tap ? 1.0f : 0.0f;
+                const int64_t off = ((int64_t)a * Hp + b) * Wp + c;
+                cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)N, cv->cout, cv->cin, &alpha,
+                                                P + off, (int)lda, Wt + (size_t)tap * cv->cout * cv->cin, cv->cin,
+                                                &beta, pad.p, (int)ldp);
+                if (cs != CUBLAS_STATUS_SUCCESS) {
+                    st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemm (conv %dx%d, N=%lld) failed: %s",
+                                      cv->cout, cv->cin, (long long)N, cublasGetStatusString(cs));
+                    break;
+                }
+            }
+    if (st == VD_OK) st = dbuf_alloc(d, &out->b, (size_t)cv->cout * t * H * W * sizeof(float), err);
+    if (st == VD_OK) {
+        const int64_t n = (int64_t)cv->cout * t * H * W;
+        vae_compact_kernel<<<grid_for(n), 256, 0, d->stream>>>(out->b.p, pad.p, ldp, (const float *)cv->dev_b, res,
+                                                                cv->cout, t, H, W, Hp, Wp);
+        cudaError_t ce = cudaGetLastError();
+        if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: compact kernel: %s", cudaGetErrorString(ce));
+    }
+    dbuf_free(d, &pad);
+    return st;
+}
+
+// Causal conv on P (freed here); the cache takes P's last two frames.
+static vd_status pad_conv(vd_vae_runner *r, const vd_vae_conv *cv, dbuf *P, int t, int H, int W, const float *res,
+                          dact *out, vd_error *err) {
+    vd_status st = conv_run(r, cv, P->p, t, H, W, res, out, err);
+    if (st == VD_OK) {
+        const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
+        const size_t fr = (size_t)Hp * Wp, Tp = VD_VAE_CACHE_T + t;
+        cudaError_t ce = cudaMemcpy2DAsync(r->cache[cv->slot].p, VD_VAE_CACHE_T * fr * sizeof(float), P->p + t * fr,
+                                           Tp * fr * sizeof(float), VD_VAE_CACHE_T * fr * sizeof(float), cv->cin,
+                                           cudaMemcpyDeviceToDevice, r->d->stream);
+        if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cache update: %s", cudaGetErrorString(ce));
+    }
+    dbuf_free(r->d, P);
+    return st;
+}
+
+// x -> (norm [+ SiLU] | copy) -> causal conv (+ res)
+static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const dact *x, int mode,
+                           const float *res, dact *out, vd_error *err) {
+    dbuf P = {0};
+    VD_TRY(pad_begin(r, cv, x->t, x->h, x->w, &P, err));
+    const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * (x->w + 2 * (cv->kw / 2));
+    vae_norm_pad_kernel<<<grid_for(n), 256, 0, r->d->stream>>>(
+        P.p, VD_VAE_CACHE_T + x->t, VD_VAE_CACHE_T, cv->kh / 2, cv->kw / 2, x->b.p, (int64_t)x->t * x->h * x->w,
+        nm ? (const float *)nm->dev_gamma : NULL, x->c, x->t, x->h, x->w, mode);
+    cudaError_t ce = cudaGetLastError();
+    if (ce != cudaSuccess) {
+        dbuf_free(r->d, &P);
+        return vd_error_set(err, VD_ERR_CUDA, "vae_cuda: norm_pad kernel: %s", cudaGetErrorString(ce));
+    }
+    return pad_conv(r, cv, &P, x->t, x->h, x->w, res, out, err);
+}
+
+static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, dact *x, vd_error *err) {
+    dact h = {}, y1 = {}, y2 = {};
+    vd_status st = VD_OK;
+    if (rb->has_shortcut) st = conv_run(r, &rb->shortcut, x->b.p, x->t, x->h, x->w, NULL, &h, err);
+    if (st == VD_OK) st = prep_conv(r, &rb->norm1, &rb->conv1, x, 2, NULL, &y1, err);
+    if (st == VD_OK) st = prep_conv(r, &rb->norm2, &rb->conv2, &y1, 2, rb->has_shortcut ? h.b.p : x->b.p, &y2, err);
+    dbuf_free(r->d, &h.b);
+    dbuf_free(r->d, &y1.b);
+    dbuf_free(r->d, &x->b);
+    *x = y2;
+    return st;
+}
+
+static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, dact *x, vd_error *err) {
+    vae_dev *d = r->d;
+    const int C = x->c, T = x->t;
+    const int64_t HW = (int64_t)x->h * x->w;
+    if (HW * HW > ((int64_t)1 << 33))
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vae_cuda: mid-block attention over %lld positions needs %lld score floats; use tiling",
+                            (long long)HW, (long long)(HW * HW));
+    dbuf xn = {}, qkv = {}, s = {}, o = {}, y = {};
+    vd_status st = dbuf_alloc(d, &xn, (size_t)C * HW * 4, err);
+    if (st == VD_OK) st = dbuf_alloc(d, &qkv, (size_t)3 * C * HW * 4, err);
+    if (st == VD_OK) st = dbuf_alloc(d, &s, (size_t)HW * HW * 4, err);
+    if (st == VD_OK) st = dbuf_alloc(d, &o, (size_t)C * HW * 4, err);
+    if (st == VD_OK) st = dbuf_alloc(d, &y, (size_t)C * HW * 4, err);
+    const float one = 1.0f, zero = 0.0f, qs = 1.0f / sqrtf((float)C);
+    for (int f = 0; f < T && st == VD_OK; f++) {
+        float *xf = x->b.p + f * HW;
+        vae_norm_pad_kernel<<<grid_for(HW), 256, 0, d->stream>>>(xn.p, 1, 0, 0, 0, xf, (int64_t)T * HW,
+                                                                  (const float *)a->norm.dev_gamma, C, 1, x->h, x->w, 1);
+        cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)HW, 3 * C, C, &one, xn.p, (int)HW,
+                                        (const float *)a->to_qkv.dev_w, C, &zero, qkv.p, (int)HW);
+        if (cs == CUBLAS_STATUS_SUCCESS) {
+            vae_add_rowbias_kernel<<<grid_for(3 * C * HW), 256, 0, d->stream>>>(qkv.p, (const float *)a->to_qkv.dev_b,
+                                                                               3 * C, HW);
+            const float *q = qkv.p, *k = qkv.p + C * HW, *v = qkv.p + 2 * C * HW;
+            cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_T, (int)HW, (int)HW, C, &qs, k, (int)HW, q, (int)HW, &zero,
+                             s.p, (int)HW);
+            if (cs == CUBLAS_STATUS_SUCCESS) {
+                vae_softmax_kernel<<<(unsigned)HW, 256, 0, d->stream>>>(s.p, (int)HW);
+                cs = cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)HW, C, (int)HW, &one, s.p, (int)HW, v, (int)HW,
+                                 &zero, o.p, (int)HW);
+            }
+            if (cs == CUBLAS_STATUS_SUCCESS)
+                cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)HW, C, C, &one, o.p, (int)HW,
+                                 (const float *)a->proj.dev_w, C, &zero, y.p, (int)HW);
+            if (cs == CUBLAS_STATUS_SUCCESS)
+                vae_add_frame_kernel<<<grid_for(C * HW), 256, 0, d->stream>>>(xf, (int64_t)T * HW, y.p,
+                                                                             (const float *)a->proj.dev_b, C, HW);
+        }
+        if (cs != CUBLAS_STATUS_SUCCESS)
+            st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: attention GEMM failed: %s", cublasGetStatusString(cs));
+        cudaError_t ce = cudaGetLastError();
+        if (st == VD_OK && ce != cudaSuccess)
+            st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: attention kernels: %s", cudaGetErrorString(ce));
+    }
+    dbuf_free(d, &xn);
+    dbuf_free(d, &qkv);
+    dbuf_free(d, &s);
+    dbuf_free(d, &o);
+    dbuf_free(d, &y);
+    return st;
+}
+
+static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, dact *x, vd_error *err) {
+    vae_dev *d = r->d;
+    const int C = x->c, H = x->h, W = x->w;
+    int skip = 0, n = 0, Tz = x->t;
+    dact y = {};
+    vd_status st = VD_OK;
+    if (u->mode == VD_VAE_UP_3D) {
+        bool *seen = &r->up3d_seen[u->up3d_index];
+        skip = *seen ? 0 : 1;
+        n = x->t - skip;
+        Tz = skip + 2 * n;
+        if (n > 0) {
+            dbuf P = {};
+            VD_TRY(pad_begin(r, &u->time_conv, n, H, W, &P, err));
+            // time conv input: frames skip.. of x, no spatial padding (kernel 3x1x1)
+            vae_norm_pad_kernel<<<grid_for((int64_t)n * H * W), 256, 0, d->stream>>>(
+                P.p, VD_VAE_CACHE_T + n, VD_VAE_CACHE_T, 0, 0, x->b.p + (int64_t)skip * H * W, (int64_t)x->t * H * W,
+                NULL, C, n, H, W, 0);
+            VD_TRY(pad_conv(r, &u->time_conv, &P, n, H, W, NULL, &y, err));
+        }
+        *seen = true;
+    }
+    dbuf P2 = {};
+    const int64_t total = (int64_t)C * Tz * (2 * H + 2) * (2 * W + 2);
+    st = dbuf_alloc(d, &P2, (size_t)total * sizeof(float), err);
+    if (st == VD_OK) {
+        vae_up_pad_kernel<<<grid_for(total), 256, 0, d->stream>>>(P2.p, Tz, x->b.p, x->t, n > 0 ? y.b.p : NULL, n, skip,
+                                                                   C, H, W);
+        cudaError_t ce = cudaGetLastError();
+        if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: up_pad kernel: %s", cudaGetErrorString(ce));
+    }
+    dbuf_free(d, &y.b);
+    dbuf_free(d, &x->b);
+    dact out = {};
+    if (st == VD_OK) st = conv_run(r, &u->conv, P2.p, Tz, 2 * H, 2 * W, NULL, &out, err);
+    dbuf_free(d, &P2);
+    *x = out;
+    return st;
+}
+
+static vd_status cuda_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decode_opts *o, vd_vae_runner **out,
+                             vd_error *err) {
+    VD_TRY(vae_dev_init(v, o, err));
+    vd_vae_runner *r = (vd_vae_runner *)calloc(1, sizeof *r);
+    if (!r) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");
+    r->v = v;
+    r->d = (vae_dev *)v->dev;
+    r->h = h;
+    r->w = w;
+    r->cache = (dbuf *)calloc((size_t)v->n_slots, sizeof *r->cache);
+    r->up3d_seen = (bool *)calloc((size_t)v->n_up3d + 1, sizeof *r->up3d_seen);
+    if (!r->cache || !r->up3d_seen) {
+        free(r->cache);
+        free(r->up3d_seen);
+        free(r);
+        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");
+    }
+    *out = r;
+    return VD_OK;
+}
+
+static void cuda_destroy(vd_vae_runner *r) {
+    if (!r) return;
+    for (int i = 0; i < r->v->n_slots; i++) dbuf_free(r->d, &r->cache[i]);
+    cudaStreamSynchronize(r->d->stream);
+    free(r->cache);
+    free(r->up3d_seen);
+    free(r);
+}
+
+static vd_status cuda_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t64, float *out, vd_error *err) {
+    vd_vae *v = r->v;
+    vae_dev *d = r->d;
+    const int t = (int)t64, h = (int)r->h, w = (int)r->w, Z = v->cfg.z_dim;
+    dact z = {}, pq = {}, x = {};
+    vd_status st = dbuf_alloc(d, &z.b, (size_t)Z * t * h * w * sizeof(float), err);
+    if (st != VD_OK) return st;
+    VD_CUDA_TRY(err, cudaMemcpyAsync(z.b.p, zin, (size_t)Z * t * h * w * sizeof(float), cudaMemcpyHostToDevice, d->stream));
+    z.c = Z, z.t = t, z.h = h, z.w = w;
+    st = conv_run(r, &v->post_quant, z.b.p, t, h, w, NULL, &pq, err);
+    dbuf_free(d, &z.b);
+    if (st == VD_OK) st = prep_conv(r, NULL, &v->conv_in, &pq, 0, NULL, &x, err);
+    dbuf_free(d, &pq.b);
+    if (st == VD_OK) st = resblock(r, &v->mid_res[0], &x, err);
+    if (st == VD_OK) st = attention(r, &v->mid_attn, &x, err);
+    if (st == VD_OK) st = resblock(r, &v->mid_res[1], &x, err);
+    for (int i = 0; i < v->cfg.n_mult && st == VD_OK; i++) {
+        const vd_vae_upblock *u = &v->up[i];
+        for (int j = 0; j < u->n_res && st == VD_OK; j++) st = resblock(r, &u->res[j], &x, err);
+        if (st == VD_OK && u->up.mode != VD_VAE_UP_NONE) st = upsampler(r, &u->up, &x, err);
+    }
+    dact y = {};
+    if (st == VD_OK) st = prep_conv(r, &v->norm_out, &v->conv_out, &x, 2, NULL, &y, err);
+    dbuf_free(d, &x.b);
+    if (st == VD_OK) {
+        cudaError_t ce = cudaMemcpyAsync(out, y.b.p, (size_t)y.c * y.t * y.h * y.w * sizeof(float),
+                                         cudaMemcpyDeviceToHost, d->stream);
+        if (ce == cudaSuccess) ce = cudaStreamSynchronize(d->stream);
+        if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: decode chunk: %s", cudaGetErrorString(ce));
+    }
+    dbuf_free(d, &y.b);
+    return st;
+}
+
+static size_t cuda_peak(vd_vae_runner *r) { return r->d->peak; }
+
+static const vd_vae_backend k_cuda_backend = {cuda_create, cuda_decode_chunk, cuda_destroy, cuda_peak};
+
+extern "C" const vd_vae_backend *vd_vae_backend_cuda(void) { return &k_cuda_backend; }
