@@ -1,0 +1,382 @@
+// Mask-building kernels on the GPU, the twins of mask_build.c (same definitions, same tie rules):
+// tile pooling, block scores (+ row softmax), per-row top-k, head-global cumulative threshold,
+// dense tile mask -> block-CSR, token gather/scatter. Masks that change per layer and step must
+// be built here: a CPU-built mask costs milliseconds per call (ARCHITECTURE.md).
+// Checked against mask_build.c on whole-number inputs by tests/gpu/test_attn_mask_cuda.c.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "attention/attention.h"
+#include "lib/cuda_check.h"
+
+// ---- device helpers ---------------------------------------------------------------------------
+
+__device__ __forceinline__ float warp_sum(float x) {
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    return x;
+}
+__device__ __forceinline__ float warp_max(float x) {
+    for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
+    return x;
+}
+// Block-wide reduction for blockDim.x = 256 (8 warps). red: 8 floats of shared memory.
+__device__ float block_reduce(float x, float *red, bool is_max) {
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    x = is_max ? warp_max(x) : warp_sum(x);
+    __syncthreads();
+    if (lane == 0) red[w] = x;
+    __syncthreads();
+    float r = red[0];
+    for (int i = 1; i < 8; i++) r = is_max ? fmaxf(r, red[i]) : r + red[i];
+    return r;
+}
+// Double sum over a 256-thread block; red: 8 doubles of shared memory.
+__device__ double block_sum_d(double x, double *red) {
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    __syncthreads();
+    if (lane == 0) red[w] = x;
+    __syncthreads();
+    double r = 0;
+    for (int i = 0; i < 8; i++) r += red[i];
+    return r;
+}
+// float -> uint32 whose unsigned order is the float order.
+__device__ __forceinline__ uint32_t orderable(float f) {
+    uint32_t u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+// ---- kernels ----------------------------------------------------------------------------------
+
+// grid (T, H, B), block min(D, 1024) threads striding over d.
+__global__ void pool_tiles_kernel(float *out, const __nv_bfloat16 *x, int64_t sb, int64_t sn, int64_t sh, int N, int H,
+                                  int D, int tile) {
+    const int t = blockIdx.x, h = blockIdx.y, b = blockIdx.z, T = gridDim.x;
+    const int n0 = t * tile, n1 = min(n0 + tile, N);
+    for (int d = threadIdx.x; d < D; d += blockDim.x) {
+        float s = 0.f;
+        for (int n = n0; n < n1; n++) s += __bfloat162float(x[b * sb + (int64_t)n * sn + h * sh + d]);
+        out[(((int64_t)b * H + h) * T + t) * D + d] = s / (float)(n1 - n0);
+    }
+}
+
+// grid (Tq, NH, B), block 256: one score row.
+__global__ void block_scores_kernel(float *s, const float *qbar, const float *kbar, int NH, int NKV, int Tq, int Tk,
+                                    int D, float scale, int softmax_rows) {
+    __shared__ float red[8];
+    const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, g = NH / NKV;
+    const float *qi = qbar + (((int64_t)b * NH + h) * Tq + i) * D;
+    float *row = s + (((int64_t)b * NH + h) * Tq + i) * Tk;
+    float mx = -INFINITY;
+    for (int j = threadIdx.x; j < Tk; j += blockDim.x) {
+        const float *kj = kbar + (((int64_t)b * NKV + h / g) * Tk + j) * D;
+        float dot = 0.f;
+        for (int d = 0; d < D; d++) dot = fmaf(qi[d], kj[d], dot);
+        row[j] = dot * scale;
+        mx = fmaxf(mx, row[j]);
+    }
+    if (!softmax_rows) return;
+    mx = block_reduce(mx, red, true);
+    float l = 0.f;
+    for (int j = threadIdx.x; j < Tk; j += blockDim.x) l += expf(row[j] - mx);
+    l = block_reduce(l, red, false);
+    for (int j = threadIdx.x; j < Tk; j += blockDim.x) row[j] = expf(row[j] - mx) / l;
+}
+
+// One block per row; bitonic sort (descending) of (score, ~col) keys padded to a power of two.
+__global__ void topk_rows_kernel(uint8_t *mask, const float *scores, int C, int P, int k) {
+    extern __shared__ unsigned long long keys[];   // [P]
+    const int64_t r = blockIdx.x;
+    const float *row = scores + r * C;
+    for (int i = threadIdx.x; i < P; i += blockDim.x)
+        keys[i] = i < C ? ((unsigned long long)orderable(row[i]) << 32) | (0xFFFFFFFFu - (uint32_t)i) : 0ull;
+    for (int i = threadIdx.x; i < C; i += blockDim.x) mask[r * C + i] = 0;
+    __syncthreads();
+    for (int size = 2; size <= P; size <<= 1)
+        for (int stride = size >> 1; stride > 0; stride >>= 1) {
+            for (int i = threadIdx.x; i < P; i += blockDim.x) {
+                int j = i ^ stride;
+                if (j > i) {
+                    bool desc = (i & size) == 0;   // descending runs first
+                    unsigned long long a = keys[i], bk = keys[j];
+                    if (desc ? a < bk : a > bk) {
+                        keys[i] = bk;
+                        keys[j] = a;
+                    }
+                }
+            }
+            __syncthreads();
+        }
+    for (int i = threadIdx.x; i < k; i += blockDim.x) {
+        uint32_t col = 0xFFFFFFFFu - (uint32_t)(keys[i] & 0xFFFFFFFFull);
+        mask[r * C + col] = 1;
+    }
+}
+
+// Per-group radix-select state for the cumulative threshold.
+struct cum_state {
+    double hist[256];
+    unsigned int cnt[256];
+    double total, target, above;
+    uint32_t prefix, prefix_mask;
+};
+
+// grid (blocks, G), block 256: total mass per group.
+__global__ void cum_total_kernel(cum_state *st, const float *x, int64_t n) {
+    __shared__ double red[8];
+    const int g = blockIdx.y;
+    const float *xg = x + (int64_t)g * n;
+    double s = 0;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) s += xg[i];
+    s = block_sum_d(s, red);
+    if (threadIdx.x == 0) atomicAdd(&st[g].total, s);
+}
+
+__global__ void cum_init_kernel(cum_state *st, int G, float tau) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= G) return;
+    st[g].target = (double)tau * st[g].total;
+    st[g].above = 0;
+    st[g].prefix = st[g].prefix_mask = 0;
+    for (int d = 0; d < 256; d++) { st[g].hist[d] = 0; st[g].cnt[d] = 0; }
+}
+
+// Histogram (mass and count) of digit `shift` over elements matching the prefix.
+__global__ void cum_hist_kernel(cum_state *st, const float *x, int64_t n, int shift) {
+    __shared__ double hm[256];
+    __shared__ unsigned int hc[256];
+    const int g = blockIdx.y;
+    for (int d = threadIdx.x; d < 256; d += blockDim.x) { hm[d] = 0; hc[d] = 0; }
+    __syncthreads();
+    const uint32_t pre = st[g].prefix, pm = st[g].prefix_mask;
+    const float *xg = x + (int64_t)g * n;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        uint32_t key = __float_as_uint(xg[i]);   // x >= 0: raw bits are ordered
+        if ((key & pm) != pre) continue;
+        int d = (key >> shift) & 255;
+        atomicAdd(&hm[d], (double)xg[i]);
+        atomicAdd(&hc[d], 1u);
+    }
+    __syncthreads();
+    for (int d = threadIdx.x; d < 256; d += blockDim.x)
+        if (hc[d]) {
+            atomicAdd(&st[g].hist[d], hm[d]);
+            atomicAdd(&st[g].cnt[d], hc[d]);
+        }
+}
+
+// One thread per group: the highest non-empty digit whose suffix mass reaches the target
+// (else the lowest non-empty digit: keep everything).
+__global__ void cum_select_kernel(cum_state *st, int G, int shift) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= G) return;
+    cum_state *s = &st[g];
+    double acc = s->above;
+    int chosen = -1, lowest = -1;
+    double acc_chosen = 0;
+    for (int d = 255; d >= 0; d--) {
+        if (!s->cnt[d]) continue;
+        lowest = d;
+        if (acc + s->hist[d] >= s->target) { chosen = d; acc_chosen = acc; break; }
+        acc += s->hist[d];
+    }
+    if (chosen < 0) {   // target not reached: descend into the lowest digit
+        chosen = lowest < 0 ? 0 : lowest;
+        acc_chosen = acc - (lowest < 0 ? 0 : s->hist[chosen]);
+    }
+    s->above = acc_chosen;
+    s->prefix |= (uint32_t)chosen << shift;
+    s->prefix_mask |= 255u << shift;
+    for (int d = 0; d < 256; d++) { s->hist[d] = 0; s->cnt[d] = 0; }
+}
+
+__global__ void cum_mark_kernel(uint8_t *mask, const cum_state *st, const float *x, int64_t n) {
+    const int g = blockIdx.y;
+    const uint32_t t = st[g].prefix;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        mask[(int64_t)g * n + i] = __float_as_uint(x[(int64_t)g * n + i]) >= t;
+}
+
+// One warp per row: count of set entries.
+__global__ void csr_count_kernel(int32_t *cnt, const uint8_t *mask, int64_t rows, int C) {
+    const int64_t r = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    int c = 0;
+    for (int j = lane; j < C; j += 32) c += mask[r * C + j] != 0;
+    for (int o = 16; o > 0; o >>= 1) c += __shfl_xor_sync(0xffffffffu, c, o);
+    if (lane == 0) cnt[r] = c;
+}
+
+// Single block of 1024 threads: exclusive scan of cnt into indptr (indptr[rows] = nnz).
+__global__ void csr_scan_kernel(int32_t *indptr, const int32_t *cnt, int64_t rows) {
+    __shared__ int32_t part[1024];
+    const int t = threadIdx.x;
+    const int64_t per = (rows + 1023) / 1024, a = t * per, b = min(rows, a + per);
+    int32_t s = 0;
+    for (int64_t r = a; r < b; r++) s += cnt[r];
+    part[t] = s;
+    __syncthreads();
+    for (int off = 1; off < 1024; off <<= 1) {   // Hillis-Steele inclusive scan
+        int32_t v = t >= off ? part[t - off] : 0;
+        __syncthreads();
+        part[t] += v;
+        __syncthreads();
+    }
+    int32_t run = t ? part[t - 1] : 0;
+    for (int64_t r = a; r < b; r++) {
+        indptr[r] = run;
+        run += cnt[r];
+    }
+    if (t == 1023) indptr[rows] = part[1023];
+}
+
+// One warp per row: ascending column ids by ballot compaction.
+__global__ void csr_fill_kernel(int32_t *indices, const int32_t *indptr, const uint8_t *mask, int64_t rows, int C) {
+    const int64_t r = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    int32_t at = indptr[r];
+    for (int j0 = 0; j0 < C; j0 += 32) {
+        const int j = j0 + lane;
+        const bool on = j < C && mask[r * C + j];
+        const unsigned bal = __ballot_sync(0xffffffffu, on);
+        if (on) indices[at + __popc(bal & ((1u << lane) - 1u))] = j;
+        at += __popc(bal);
+    }
+}
+
+// out row i <- x row idx[i] (gather) or out row idx[i] <- x row i (scatter); uint16 elements.
+__global__ void permute_tokens_kernel(uint16_t *out, const uint16_t *x, const int32_t *idx, int64_t N, int64_t row,
+                                      int64_t total_rows, int scatter) {
+    for (int64_t r = blockIdx.x; r < total_rows; r += gridDim.x) {
+        const int64_t b = r / N, i = r % N;
+        const int64_t src = scatter ? i : idx[i], dst = scatter ? idx[i] : i;
+        const uint16_t *xs = x + (b * N + src) * row;
+        uint16_t *od = out + (b * N + dst) * row;
+        if ((row & 7) == 0 && (((uintptr_t)xs | (uintptr_t)od) & 15) == 0) {
+            for (int64_t e = threadIdx.x; e < row / 8; e += blockDim.x)
+                reinterpret_cast<uint4 *>(od)[e] = reinterpret_cast<const uint4 *>(xs)[e];
+        } else {
+            for (int64_t e = threadIdx.x; e < row; e += blockDim.x) od[e] = xs[e];
+        }
+    }
+}
+
+// ---- launchers / entry points ----------------------------------------------------------------
+
+static int grid_for(int64_t n, int per_block, int cap) {
+    int64_t g = (n + per_block - 1) / per_block;
+    return (int)(g < 1 ? 1 : (g > cap ? cap : g));
+}
+
+extern "C" vd_status vd_attn_pool_tiles_cuda(float *out, const uint16_t *x_bf16, int64_t sb, int64_t sn, int64_t sh,
+                                             int B, int N, int H, int D, int tile, void *stream, vd_error *err) {
+    if (B <= 0 || N <= 0 || H <= 0 || D <= 0 || tile <= 0 || H > 65535 || B > 65535)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_pool_tiles_cuda: B=%d N=%d H=%d D=%d tile=%d", B, N, H, D, tile);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    dim3 grid((unsigned)((N + tile - 1) / tile), (unsigned)H, (unsigned)B);
+    pool_tiles_kernel<<<grid, D < 1024 ? D : 1024, 0, st>>>(out, reinterpret_cast<const __nv_bfloat16 *>(x_bf16), sb, sn,
+                                                             sh, N, H, D, tile);
+    VD_CUDA_LAUNCH_CHECK(err, st, "pool_tiles_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_attn_block_scores_cuda(float *s, const float *qbar, const float *kbar, int B, int NH, int NKV,
+                                               int Tq, int Tk, int D, float scale, bool softmax_rows, void *stream,
+                                               vd_error *err) {
+    if (B <= 0 || NH <= 0 || NKV <= 0 || NH % NKV || Tq <= 0 || Tk <= 0 || D <= 0)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_block_scores_cuda: B=%d NH=%d NKV=%d Tq=%d Tk=%d D=%d", B, NH,
+                            NKV, Tq, Tk, D);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    dim3 grid((unsigned)Tq, (unsigned)NH, (unsigned)B);
+    block_scores_kernel<<<grid, 256, 0, st>>>(s, qbar, kbar, NH, NKV, Tq, Tk, D, scale, softmax_rows ? 1 : 0);
+    VD_CUDA_LAUNCH_CHECK(err, st, "block_scores_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_attn_topk_rows_cuda(uint8_t *mask, const float *scores, int64_t R, int C, int k, void *stream,
+                                            vd_error *err) {
+    if (C <= 0 || C > 4096 || R <= 0 || R > 2147483647)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_attn_topk_rows_cuda: C=%d (supported 1..4096), R=%lld", C,
+                            (long long)R);
+    if (k < 0) k = 0;
+    if (k > C) k = C;
+    int P = 1;
+    while (P < C) P <<= 1;
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    const size_t smem = sizeof(unsigned long long) * (size_t)P;
+    VD_CUDA_TRY(err, cudaFuncSetAttribute(topk_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    topk_rows_kernel<<<(unsigned)R, 512, smem, st>>>(mask, scores, C, P, k);
+    VD_CUDA_LAUNCH_CHECK(err, st, "topk_rows_kernel");
+    return VD_OK;
+}
+
+extern "C" size_t vd_attn_cumthresh_cuda_ws_bytes(int G) { return sizeof(cum_state) * (size_t)(G > 0 ? G : 1); }
+
+extern "C" vd_status vd_attn_cumthresh_cuda(uint8_t *mask, const float *scores, int G, int64_t R, int64_t C, float tau,
+                                            void *ws, void *stream, vd_error *err) {
+    if (G <= 0 || G > 65535 || R <= 0 || C <= 0 || !(tau >= 0.f && tau <= 1.f) || !ws)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_cumthresh_cuda: G=%d R=%lld C=%lld tau=%g ws=%p (need tau in [0,1], ws)",
+                            G, (long long)R, (long long)C, (double)tau, ws);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    cum_state *s = static_cast<cum_state *>(ws);
+    const int64_t n = R * C;
+    dim3 grid((unsigned)grid_for(n, 256 * 8, 1024), (unsigned)G);
+    VD_CUDA_TRY(err, cudaMemsetAsync(s, 0, sizeof(cum_state) * (size_t)G, st));
+    cum_total_kernel<<<grid, 256, 0, st>>>(s, scores, n);
+    VD_CUDA_LAUNCH_CHECK(err, st, "cum_total_kernel");
+    cum_init_kernel<<<(G + 127) / 128, 128, 0, st>>>(s, G, tau);
+    VD_CUDA_LAUNCH_CHECK(err, st, "cum_init_kernel");
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        cum_hist_kernel<<<grid, 256, 0, st>>>(s, scores, n, shift);
+        VD_CUDA_LAUNCH_CHECK(err, st, "cum_hist_kernel");
+        cum_select_kernel<<<(G + 127) / 128, 128, 0, st>>>(s, G, shift);
+        VD_CUDA_LAUNCH_CHECK(err, st, "cum_select_kernel");
+    }
+    cum_mark_kernel<<<grid, 256, 0, st>>>(mask, s, scores, n);
+    VD_CUDA_LAUNCH_CHECK(err, st, "cum_mark_kernel");
+    return VD_OK;
+}
+
+extern "C" size_t vd_attn_mask_to_csr_cuda_ws_bytes(int64_t rows) { return sizeof(int32_t) * (size_t)(rows > 0 ? rows : 1); }
+
+extern "C" vd_status vd_attn_mask_to_csr_cuda(int32_t *indptr, int32_t *indices, const uint8_t *mask, int64_t rows, int C,
+                                              void *ws, void *stream, vd_error *err) {
+    if (rows <= 0 || C <= 0 || rows * (int64_t)C > 2147483647 || !ws)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_mask_to_csr_cuda: rows=%lld C=%d (rows*C < 2^31, ws needed)",
+                            (long long)rows, C);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    int32_t *cnt = static_cast<int32_t *>(ws);
+    const int blocks = (int)((rows * 32 + 255) / 256);
+    csr_count_kernel<<<blocks, 256, 0, st>>>(cnt, mask, rows, C);
+    VD_CUDA_LAUNCH_CHECK(err, st, "csr_count_kernel");
+    csr_scan_kernel<<<1, 1024, 0, st>>>(indptr, cnt, rows);
+    VD_CUDA_LAUNCH_CHECK(err, st, "csr_scan_kernel");
+    csr_fill_kernel<<<blocks, 256, 0, st>>>(indices, indptr, mask, rows, C);
+    VD_CUDA_LAUNCH_CHECK(err, st, "csr_fill_kernel");
+    return VD_OK;
+}
+
+static vd_status permute(uint16_t *out, const uint16_t *x, const int32_t *idx, int B, int64_t N, int64_t row,
+                         void *stream, int scatter, vd_error *err) {
+    if (B <= 0 || N <= 0 || row <= 0)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_%s_tokens_cuda: B=%d N=%lld row=%lld", scatter ? "scatter" : "gather",
+                            B, (long long)N, (long long)row);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    permute_tokens_kernel<<<grid_for(B * N, 1, 65535), 128, 0, st>>>(out, x, idx, N, row, B * N, scatter);
+    VD_CUDA_LAUNCH_CHECK(err, st, "permute_tokens_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_attn_gather_tokens_cuda(uint16_t *out, const uint16_t *x, const int32_t *idx, int B, int64_t N,
+                                                int64_t row, void *stream, vd_error *err) {
+    return permute(out, x, idx, B, N, row, stream, 0, err);
+}
+
+extern "C" vd_status vd_attn_scatter_tokens_cuda(uint16_t *out, const uint16_t *x, const int32_t *idx, int B, int64_t N,
+                                                 int64_t row, void *stream, vd_error *err) {
+    return permute(out, x, idx, B, N, row, stream, 1, err);
+}
