@@ -3,4 +3,4 @@
 vdit_add_test(NAME test_wan_dit LABEL cpu SOURCES test_wan_dit.c wan_test_util.c LIBS vdit_dit TIMEOUT 300)
 vdit_add_test(NAME test_wan_cli LABEL cpu SOURCES test_wan_cli.c wan_test_util.c LIBS vdit_dit TIMEOUT 300)
 add_dependencies(test_wan_cli vdit)
-#vdit_add_test(NAME test_wan_dit_cuda LABEL gpu SOURCES gpu/test_wan_dit_cuda.c wan_test_util.c LIBS vdit_dit TIMEOUT 600)
+vdit_add_test(NAME test_wan_dit_cuda LABEL gpu SOURCES gpu/test_wan_dit_cuda.c wan_test_util.c LIBS vdit_dit TIMEOUT 600)

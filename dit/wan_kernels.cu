@@ -1,0 +1,242 @@
+// Fused elementwise/norm kernels of the Wan DiT forward (wan_kernels.h). They replace op chains
+// that would each make a full pass over [N, C] activations:
+//   LN + (table + time) modulation + bf16 cast          (was: layernorm, add, modulate, convert)
+//   RMSNorm across heads + 3D RoPE + bf16 cast           (was: rmsnorm, rope, convert)
+//   gated residual with (table + time) gate              (was: add, gated_add)
+// Rows are reduced by one block each (C <= 8192 in every Wan config: 1536 / 5120).
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <string.h>
+
+#include "dit/wan_kernels.h"
+#include "lib/cuda_check.h"
+
+#define ROW_THREADS 256
+
+#define LAUNCH_CHECK(err, name)                                                                              \
+    do {                                                                                                     \
+        cudaError_t ce_ = cudaGetLastError();                                                                \
+        if (ce_ != cudaSuccess)                                                                              \
+            return vd_error_set(err, VD_ERR_CUDA, "%s: launch of %s failed: %s", __func__, name, cudaGetErrorString(ce_)); \
+    } while (0)
+
+// ---- device helpers ------------------------------------------------------------------------
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Sum over the block; every thread gets the result. sh: 32 floats of shared memory.
+__device__ float block_sum(float v, float *sh) {
+    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) sh[wid] = v;
+    __syncthreads();
+    float t = lane < nw ? sh[lane] : 0.0f;
+    return warp_sum(t);
+}
+
+__device__ __forceinline__ float gelu_tanh_f(float x) {
+    const float k = 0.7978845608028654f; // sqrt(2 / pi)
+    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+
+// ---- kernels -------------------------------------------------------------------------------
+
+__global__ void ln_mod_kernel(__nv_bfloat16 *out, const float *x, int C, float eps, const float *w, const float *b,
+                              const float *sh_a, const float *sh_b, const float *sc_a, const float *sc_b) {
+    __shared__ float sh[32];
+    const int64_t row = blockIdx.x;
+    const float *xr = x + row * C;
+    float s = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) s += xr[c];
+    const float mean = block_sum(s, sh) / C;
+    float v = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float d = xr[c] - mean;
+        v += d * d;
+    }
+    const float rstd = rsqrtf(block_sum(v, sh) / C + eps);
+    __nv_bfloat16 *o = out + row * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float y = (xr[c] - mean) * rstd;
+        if (w) y = y * w[c] + b[c];
+        if (sc_a) {
+            float scale = sc_a[c] + (sc_b ? sc_b[c] : 0.0f);
+            float shift = sh_a[c] + (sh_b ? sh_b[c] : 0.0f);
+            y = y * (1.0f + scale) + shift;
+        }
+        o[c] = __float2bfloat16_rn(y);
+    }
+}
+
+__global__ void rms_rope_kernel(__nv_bfloat16 *out, const float *x, int C, float eps, const float *w, vd_wan_rope_desc r,
+                                int rope) {
+    __shared__ float sh[32];
+    const int64_t row = blockIdx.x;
+    const float2 *xr = reinterpret_cast<const float2 *>(x + row * C);
+    const int P = C / 2; // pairs in the row
+    float s = 0.0f;
+    for (int p = threadIdx.x; p < P; p += blockDim.x) {
+        float2 v = xr[p];
+        s += v.x * v.x + v.y * v.y;
+    }
+    const float rn = rsqrtf(block_sum(s, sh) / C + eps);
+    int pos[3] = {0, 0, 0};
+    if (rope) {
+        const int64_t plane = (int64_t)r.Hp * r.Wp;
+        pos[0] = (int)(row / plane);
+        pos[1] = (int)((row / r.Wp) % r.Hp);
+        pos[2] = (int)(row % r.Wp);
+    }
+    __nv_bfloat162 *o = reinterpret_cast<__nv_bfloat162 *>(out + row * C);
+    for (int p = threadIdx.x; p < P; p += blockDim.x) {
+        float2 v = xr[p];
+        float a = v.x * rn * w[2 * p], bb = v.y * rn * w[2 * p + 1];
+        if (rope) {
+            const int j = p % (r.D / 2); // pair inside the head
+            const int axis = j < r.pairs_t ? 0 : (j < r.pairs_t + r.pairs_h ? 1 : 2);
+            const int64_t ti = ((int64_t)axis * r.max_pos + pos[axis]) * (r.D / 2) + j;
+            const float cs = r.cos_t[ti], sn = r.sin_t[ti];
+            const float a2 = a * cs - bb * sn, b2 = a * sn + bb * cs;
+            a = a2;
+            bb = b2;
+        }
+        o[p] = __floats2bfloat162_rn(a, bb);
+    }
+}
+
+__global__ void gated_add_kernel(float *x, const float *y, const float *g_a, const float *g_b, int64_t n, int C) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int c = (int)(i % C);
+        float g = g_a ? g_a[c] + (g_b ? g_b[c] : 0.0f) : 1.0f;
+        x[i] += g * y[i];
+    }
+}
+
+// C % 4 == 0: float4 rows.
+__global__ void gated_add4_kernel(float4 *x, const float4 *y, const float4 *g_a, const float4 *g_b, int64_t n4, int C4) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
+        const int c = (int)(i % C4);
+        float4 g = make_float4(1.0f, 1.0f, 1.0f, 1.0f);
+        if (g_a) {
+            g = g_a[c];
+            if (g_b) {
+                float4 t = g_b[c];
+                g.x += t.x; g.y += t.y; g.z += t.z; g.w += t.w;
+            }
+        }
+        float4 a = x[i], b = y[i];
+        a.x += g.x * b.x; a.y += g.y * b.y; a.z += g.z * b.z; a.w += g.w * b.w;
+        x[i] = a;
+    }
+}
+
+__global__ void gelu_bf16_kernel(__nv_bfloat162 *x, int64_t n2) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n2; i += (int64_t)gridDim.x * blockDim.x) {
+        float2 v = __bfloat1622float2(x[i]);
+        x[i] = __floats2bfloat162_rn(gelu_tanh_f(v.x), gelu_tanh_f(v.y));
+    }
+}
+
+__global__ void gelu_bf16_tail_kernel(__nv_bfloat16 *x, int64_t n) {
+    int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    if (i < n) x[i] = __float2bfloat16_rn(gelu_tanh_f(__bfloat162float(x[i])));
+}
+
+__global__ void gelu_f32_bf16_kernel(__nv_bfloat16 *out, const float *x, int64_t n) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = __float2bfloat16_rn(gelu_tanh_f(x[i]));
+}
+
+// One warp per output row; x (after the optional SiLU) staged in shared memory once per block.
+__global__ void gemv_kernel(float *out, const float *W, const float *b, const float *x, int N, int K, int silu_in) {
+    extern __shared__ float xs[];
+    for (int k = threadIdx.x; k < K; k += blockDim.x) {
+        float v = x[k];
+        xs[k] = silu_in ? v / (1.0f + expf(-v)) : v;
+    }
+    __syncthreads();
+    const int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+    const int row = blockIdx.x * warps + (threadIdx.x >> 5);
+    if (row >= N) return;
+    const float *wr = W + (int64_t)row * K;
+    float acc = 0.0f;
+    for (int k = lane; k < K; k += 32) acc += wr[k] * xs[k];
+    acc = warp_sum(acc);
+    if (lane == 0) out[row] = acc + (b ? b[row] : 0.0f);
+}
+
+// ---- launchers -----------------------------------------------------------------------------
+
+static unsigned grid_for(int64_t n) {
+    int64_t g = (n + 255) / 256;
+    if (g > 132 * 32) g = 132 * 32; // grid-stride loops: a few waves on 132 SMs
+    return (unsigned)(g < 1 ? 1 : g);
+}
+
+extern "C" vd_status vd_wan_ln_mod_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps,
+                                        const float *w, const float *b, const float *sh_a, const float *sh_b,
+                                        const float *sc_a, const float *sc_b, vd_error *err) {
+    if (M <= 0) return VD_OK;
+    ln_mod_kernel<<<(unsigned)M, ROW_THREADS, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)out, x, (int)C, eps, w, b, sh_a,
+                                                                         sh_b, sc_a, sc_b);
+    LAUNCH_CHECK(err, "ln_mod_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps,
+                                          const float *w, const vd_wan_rope_desc *rope, vd_error *err) {
+    if (M <= 0) return VD_OK;
+    if (C % 2) return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_wan_rms_rope_cuda: C %lld must be even", (long long)C);
+    vd_wan_rope_desc r;
+    memset(&r, 0, sizeof r);
+    if (rope) r = *rope;
+    rms_rope_kernel<<<(unsigned)M, ROW_THREADS, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)out, x, (int)C, eps, w, r,
+                                                                           rope != NULL);
+    LAUNCH_CHECK(err, "rms_rope_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_wan_gated_add_cuda(void *stream, float *x, const float *y, const float *g_a, const float *g_b,
+                                           int64_t M, int64_t C, vd_error *err) {
+    const int64_t n = M * C;
+    if (n <= 0) return VD_OK;
+    if (C % 4 == 0) {
+        gated_add4_kernel<<<grid_for(n / 4), 256, 0, (cudaStream_t)stream>>>((float4 *)x, (const float4 *)y, (const float4 *)g_a,
+                                                                             (const float4 *)g_b, n / 4, (int)(C / 4));
+    } else {
+        gated_add_kernel<<<grid_for(n), 256, 0, (cudaStream_t)stream>>>(x, y, g_a, g_b, n, (int)C);
+    }
+    LAUNCH_CHECK(err, "gated_add_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_wan_gelu_bf16_cuda(void *stream, uint16_t *x, int64_t n, vd_error *err) {
+    if (n <= 0) return VD_OK;
+    gelu_bf16_kernel<<<grid_for(n / 2 + 1), 256, 0, (cudaStream_t)stream>>>((__nv_bfloat162 *)x, n / 2);
+    if (n % 2) gelu_bf16_tail_kernel<<<1, 1, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)x + (n - 1), 1);
+    LAUNCH_CHECK(err, "gelu_bf16_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_wan_gelu_f32_to_bf16_cuda(void *stream, uint16_t *out, const float *x, int64_t n, vd_error *err) {
+    if (n <= 0) return VD_OK;
+    gelu_f32_bf16_kernel<<<grid_for(n), 256, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)out, x, n);
+    LAUNCH_CHECK(err, "gelu_f32_bf16_kernel");
+    return VD_OK;
+}
+
+extern "C" vd_status vd_wan_gemv_f32_cuda(void *stream, float *out, const float *W, const float *b, const float *x, int64_t N,
+                                          int64_t K, int silu_in, vd_error *err) {
+    if (K > 12288 || K < 1 || N < 1)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_wan_gemv_f32_cuda: K %lld must be in [1, 12288], N %lld >= 1",
+                            (long long)K, (long long)N);
+    const int warps = 8;
+    gemv_kernel<<<(unsigned)((N + warps - 1) / warps), warps * 32, (size_t)K * sizeof(float), (cudaStream_t)stream>>>(
+        out, W, b, x, (int)N, (int)K, silu_in);
+    LAUNCH_CHECK(err, "gemv_kernel");
+    return VD_OK;
+}

@@ -1,0 +1,50 @@
+// Fused CUDA kernels of the Wan DiT forward (wan_kernels.cu), used only by wan_dit_cuda.cu.
+// All pointers are device pointers; bf16 buffers are uint16_t bit patterns. Each launcher checks
+// its launch and returns VD_ERR_CUDA naming the kernel. Numerics: fp32 math inside; the CPU
+// reference of each is the op sequence named in its comment (lib/ops.h).
+#pragma once
+#include <stdint.h>
+
+#include "lib/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// out bf16 [M, C] = LN(x [M, C]) (eps; affine with w, b when w != NULL), then, when sc_a != NULL,
+// * (1 + sc_a + sc_b) + (sh_a + sh_b)  (sc_b / sh_b may be NULL: a table row plus a time row).
+// CPU: vd_layernorm_cpu + vd_add_cpu + vd_modulate_cpu, rounded to bf16.
+vd_status vd_wan_ln_mod_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps, const float *w,
+                             const float *b, const float *sh_a, const float *sh_b, const float *sc_a, const float *sc_b,
+                             vd_error *err);
+
+// 3D RoPE tables: cos/sin f32 [3][max_pos][D/2]; entry (a, p, j) is valid for pairs j of axis a.
+typedef struct {
+    const float *cos_t, *sin_t;
+    int max_pos, D;
+    int pairs_t, pairs_h;   // pairs of the t and h parts (w takes the rest)
+    int Hp, Wp;             // token grid (rows are tokens n = (f*Hp + h)*Wp + w)
+} vd_wan_rope_desc;
+
+// out bf16 [M, C] = RMSNorm(x [M, C]) * w (across all C channels), then RoPE per head of D when
+// rope != NULL. CPU: vd_rmsnorm_cpu + vd_rope3d_cpu, rounded to bf16.
+vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps, const float *w,
+                               const vd_wan_rope_desc *rope, vd_error *err);
+
+// x [M, C] += (g_a + g_b) * y   (g_a NULL: plain residual add; g_b may be NULL). CPU: vd_gated_add_cpu.
+vd_status vd_wan_gated_add_cuda(void *stream, float *x, const float *y, const float *g_a, const float *g_b, int64_t M,
+                                int64_t C, vd_error *err);
+
+// In place tanh-GELU on bf16 [n] (math in fp32). CPU: vd_gelu_tanh_cpu.
+vd_status vd_wan_gelu_bf16_cuda(void *stream, uint16_t *x, int64_t n, vd_error *err);
+// out bf16 [n] = gelu_tanh(x f32 [n]).
+vd_status vd_wan_gelu_f32_to_bf16_cuda(void *stream, uint16_t *out, const float *x, int64_t n, vd_error *err);
+
+// fp32 GEMV: out [N] = W [N, K] @ act(x [K]) + b [N] (b may be NULL); act = SiLU when silu_in.
+// K <= 12288 (x is staged in 48 KiB of shared memory). CPU: vd_silu_cpu + vd_linear_cpu with M = 1.
+vd_status vd_wan_gemv_f32_cuda(void *stream, float *out, const float *W, const float *b, const float *x, int64_t N, int64_t K,
+                               int silu_in, vd_error *err);
+
+#ifdef __cplusplus
+}
+#endif
