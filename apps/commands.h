@@ -15,4 +15,5 @@ int cmd_dit_forward(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 int cmd_vae_decode(int argc, char **argv);

@@ -13,6 +13,7 @@ static const vd_command k_commands[] = {
     {"info", "detected architecture, layout, parameter count and dtypes of a model", cmd_info},
     {"encode", "re-encode frames or a video to mp4/webm/mkv/y4m/png", cmd_encode},
     {"compare", "PSNR and SSIM between two videos or frame sequences", cmd_compare},
+    {"tokenize", "print the token ids of a text (umT5 tokenizer.json, as the Wan pipeline tokenizes)", cmd_tokenize},
 };
 
 static void usage(FILE *f) {
