@@ -391,7 +391,7 @@ static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *
         return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: conv with %lld positions exceeds cuBLAS int range; use tiling",
                             (long long)N);
     out->c = cv->cout, out->t = t, out->h = H, out->w = W;
-    dbuf pad = {0};
+    dbuf pad = {};
     VD_TRY(dbuf_alloc(d, &pad, (size_t)cv->cout * ldp * sizeof(float), err));
     const float *Wt = (const float *)cv->dev_w;
     int tap = 0;
@@ -441,7 +441,7 @@ static vd_status pad_conv(vd_vae_runner *r, const vd_vae_conv *cv, dbuf *P, int 
 // x -> (norm [+ SiLU] | copy) -> causal conv (+ res)
 static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const dact *x, int mode,
                            const float *res, dact *out, vd_error *err) {
-    dbuf P = {0};
+    dbuf P = {};
     VD_TRY(pad_begin(r, cv, x->t, x->h, x->w, &P, err));
     const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * (x->w + 2 * (cv->kw / 2));
     vae_norm_pad_kernel<<<grid_for(n), 256, 0, r->d->stream>>>(
