@@ -1,6 +1,7 @@
 // vdit encode INPUT -o OUTPUT: re-encodes a frame source (PNG/JPEG sequence or directory, y4m,
 // or any video FFmpeg reads) into any writer format (mp4, webm, mkv, y4m, PNG pattern), one frame
 // at a time. The output appears only when complete (codecs/atomic_file.h).
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,25 @@
 typedef struct {
     const char *name, *arg, *help;
 } enc_option;
+
+// SIGINT/SIGTERM only raise this flag; the frame loop sees it, aborts the writer (removing the
+// temporary output) and exits 130. A second signal gets the default action (immediate exit).
+static volatile sig_atomic_t g_stop_signal = 0;
+
+static void on_stop_signal(int sig) {
+    g_stop_signal = sig;
+    signal(sig, SIG_DFL);
+}
+
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = 0; // no SA_RESTART: a read blocked on a pipe returns EINTR and the loop stops
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static const enc_option k_encode_options[] = {
     {"-o, --output", "PATH", "output: .mp4 (H.264), .webm/.mkv (VP9), .y4m, or a pattern like frames/%04d.png"},
@@ -119,12 +139,15 @@ int cmd_encode(int argc, char **argv) {
         goto fail;
     }
     if (vd_video_writer_open(&w, out, width, height, &opt, &err) != VD_OK) goto fail;
+    install_stop_handlers();
     for (;;) {
         bool got;
+        if (g_stop_signal) goto fail;
         if (vd_video_reader_read(r, frame, &got, &err) != VD_OK) goto fail;
         if (!got) break;
         if (vd_video_writer_write(w, frame, 0, &err) != VD_OK) goto fail;
     }
+    if (g_stop_signal) goto fail; // the read that ended the loop may have been cut by the signal
     int64_t n = vd_video_writer_frames(w);
     int cw, ch;
     vd_video_writer_coded_size(w, &cw, &ch);
@@ -138,9 +161,13 @@ int cmd_encode(int argc, char **argv) {
     free(frame);
     return 0;
 fail:
-    fprintf(stderr, "vdit encode: %s\n", err.msg);
+    if (g_stop_signal)
+        fprintf(stderr, "vdit encode: interrupted by signal %d after %lld frames; no output written\n",
+                (int)g_stop_signal, (long long)(w ? vd_video_writer_frames(w) : 0));
+    else
+        fprintf(stderr, "vdit encode: %s\n", err.msg);
     vd_video_writer_abort(w);
     vd_video_reader_close(r);
     free(frame);
-    return 1;
+    return g_stop_signal ? 130 : 1;
 }

@@ -39,6 +39,7 @@ static int read_line(FILE *f, char *line, int cap) {
         if (n + 1 >= cap) return -2;
         line[n++] = (char)c;
     }
+    if (c == EOF && ferror(f)) return -4; // read error (EINTR, EIO), not the end of the file
     if (c == EOF && n == 0) return -1;
     line[n] = 0;
     return c == EOF ? -3 : n; // -3: line not terminated
@@ -122,10 +123,16 @@ static vd_status y4m_reader_read(void *state, uint8_t *rgb, bool *got, vd_error 
     char line[Y4M_MAX_LINE];
     int n = read_line(s->f, line, sizeof line);
     if (n == -1) return VD_OK; // clean end of stream
+    if (n == -4)
+        return vd_error_set(err, VD_ERR_IO, "y4m_read: '%s' frame %lld: read error (%s)", s->path, (long long)s->index,
+                            strerror(errno));
     if (n < 0 || strncmp(line, "FRAME", 5) != 0 || (line[5] != 0 && line[5] != ' '))
         return vd_error_set(err, VD_ERR_FORMAT, "y4m_read: '%s' frame %lld: expected a FRAME line (file corrupt?)",
                             s->path, (long long)s->index);
     size_t got_bytes = fread(s->buf, 1, s->frame_bytes, s->f);
+    if (got_bytes != s->frame_bytes && ferror(s->f))
+        return vd_error_set(err, VD_ERR_IO, "y4m_read: '%s' frame %lld: read error (%s)", s->path, (long long)s->index,
+                            strerror(errno));
     if (got_bytes != s->frame_bytes)
         return vd_error_set(err, VD_ERR_FORMAT, "y4m_read: '%s' frame %lld: %zu of %zu bytes; hint: file looks truncated",
                             s->path, (long long)s->index, got_bytes, s->frame_bytes);

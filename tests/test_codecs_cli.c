@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "codecs/video_reader.h"
 #include "codecs/video_writer.h"
@@ -86,6 +89,70 @@ static int out_frames(const char *name, int *w, int *h, int *fps_num) {
     free(f);
     vd_video_reader_close(r);
     return n;
+}
+
+// Ctrl-C mid-encode: vdit reads a y4m from a FIFO that the test feeds with the header and 3 frames
+// and then keeps open (vdit blocks waiting for frame 4); SIGINT must make it exit 130 and leave
+// nothing, neither the output nor its temporary.
+static void test_interrupt(void) {
+    char fifo[1024], src[1024], dst[1024];
+    snprintf(fifo, sizeof fifo, "%s/live.y4m", g_in);
+    snprintf(src, sizeof src, "%s/in.y4m", g_in);
+    snprintf(dst, sizeof dst, "%s/live.mp4", g_out);
+    if (!vd_video_format_available(VD_VIDEO_FORMAT_MP4)) snprintf(dst, sizeof dst, "%s/live.y4m", g_out);
+    if (mkfifo(fifo, 0644) != 0) {
+        printf("NOTE: mkfifo failed; skipping the interrupt case\n");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(g_vdit, g_vdit, "encode", fifo, "-o", dst, (char *)NULL);
+        _exit(127);
+    }
+    // Wait (up to 10 s) for vdit to open the FIFO for reading: O_NONBLOCK open fails with ENXIO until then.
+    int wfd = -1;
+    for (int i = 0; i < 1000 && wfd < 0; i++) {
+        wfd = open(fifo, O_WRONLY | O_NONBLOCK);
+        if (wfd < 0) {
+            struct timespec w10 = {0, 10 * 1000 * 1000};
+            nanosleep(&w10, NULL);
+        }
+    }
+    if (wfd < 0) {
+        printf("FAIL: vdit never opened the FIFO\n");
+        vt_failures++;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        unlink(fifo);
+        return;
+    }
+    fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) & ~O_NONBLOCK);
+    FILE *in = fopen(src, "rb");
+    size_t header = 0;
+    char c;
+    while (fread(&c, 1, 1, in) == 1 && c != '\n') header++;
+    size_t bytes = header + 1 + 3 * (6 + 64 * 48 * 3);
+    char *buf = malloc(bytes);
+    rewind(in);
+    VT_EXPECT(fread(buf, 1, bytes, in) == bytes);
+    VT_EXPECT(write(wfd, buf, bytes) == (ssize_t)bytes);
+    fclose(in);
+    free(buf);
+    struct timespec ts = {0, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL); // vdit encodes 3 frames and blocks reading the 4th
+    bool tmp_seen = vtc_count_entries(g_out, false) == 1; // its temporary exists while it runs
+    kill(pid, SIGINT);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(wfd);
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int left = vtc_count_entries(g_out, true);
+    printf("%-4s SIGINT mid-encode: exit %d (want 130), temporary present while running: %s, %d files left\n",
+           code == 130 && left == 0 ? "ok" : "FAIL", code, tmp_seen ? "yes" : "no", left);
+    VT_EXPECT(code == 130 && left == 0 && tmp_seen);
+    unlink(fifo);
 }
 
 int main(void) {
@@ -176,6 +243,7 @@ int main(void) {
     expect_fail("compare corrupt.mp4 in.y4m", 1);
     expect_fail("compare in.y4m missing.y4m", 1);
     expect_fail("compare in.y4m", 2);
+    test_interrupt();
     vtc_rm_rf(root);
     return vt_finish("test_codecs_cli");
 }
