@@ -144,6 +144,7 @@ double at_max_abs(const float *a, const float *b, int64_t n) {
 bool at_csr_mask_fn(const void *ctx, int b, int h, int64_t i, int64_t j) {
     const at_csr_mask *cm = ctx;
     const vd_block_csr *m = cm->m;
+    if (!m) return !cm->win || vd_attn_window_allows(cm->win, i, j);   // window alone
     int grp = m->n_groups == 1 ? 0 : (m->n_groups == cm->NH ? h : b * cm->NH + h);
     int64_t r = (int64_t)grp * m->n_q_tiles + i / m->tile_q;
     int32_t t = (int32_t)(j / m->tile_kv);
