@@ -17,3 +17,4 @@ int cmd_encode(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_vae_decode(int argc, char **argv);
+int cmd_attention(int argc, char **argv);

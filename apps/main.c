@@ -7,6 +7,7 @@
 
 static const vd_command k_commands[] = {
     {"version", "print the version and the build's features", cmd_version},
+    {"attention", "attention methods: list (parameters, defaults), config, radial-mask", cmd_attention},
     {"vae-decode", "decode a Wan latent to video frames (Wan2.1 VAE)", cmd_vae_decode},
     {"inspect", "list the tensors, totals and metadata of a safetensors file, index or directory", cmd_inspect},
     {"dit-forward", "one Wan DiT forward on tensors from a safetensors file (parity checks)", cmd_dit_forward},
