@@ -306,7 +306,10 @@ UMT5_CONFIGS = [
     ("umt5_a", 32, 8, 4, 48, 2, 64, 32, 128, 24, 17),
     ("umt5_b", 48, 16, 3, 72, 3, 80, 8, 20, 40, 40),
     ("umt5_c", 64, 16, 4, 96, 2, 96, 32, 128, 160, 150),
+    ("umt5_tok", 32, 8, 4, 40, 2, None, 32, 128, 20, 20),   # vocab = tok_umt5.json's, for the text path
 ]
+
+WAN_PROMPTS = ["A cat walks on the grass, realistic style.", "", NEG_ZH]
 
 
 def gen_umt5(out):
@@ -314,6 +317,8 @@ def gen_umt5(out):
     from safetensors.torch import save_file
     from transformers import UMT5Config, UMT5EncoderModel
     for name, d, dkv, nh, dff, nl, vocab, nb, md, L, n_real in UMT5_CONFIGS:
+        if vocab is None:
+            vocab = Tokenizer.from_file(os.path.join(out, "tok_umt5.json")).get_vocab_size()
         torch.manual_seed(len(name) * 1000 + d)
         cfg = UMT5Config(vocab_size=vocab, d_model=d, d_kv=dkv, num_heads=nh, d_ff=dff, num_layers=nl,
                          relative_attention_num_buckets=nb, relative_attention_max_distance=md,
@@ -337,11 +342,30 @@ def gen_umt5(out):
             h = model(input_ids=ids, attention_mask=mask).last_hidden_state[0]
         h[n_real:] = 0.0   # Wan: rows past the real length are exactly zero
         sd = {k: v.contiguous() for k, v in model.state_dict().items() if k != "encoder.embed_tokens.weight"}
-        save_file(sd, os.path.join(out, name + ".safetensors"))
-        with open(os.path.join(out, name + "_config.json"), "w") as f:
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        save_file(sd, os.path.join(out, name, "model.safetensors"))
+        with open(os.path.join(out, name, "config.json"), "w") as f:
             json.dump(cfg.to_dict() | {"architectures": ["UMT5EncoderModel"]}, f, indent=1, default=str)
-        save_file({"input_ids": ids[0].to(torch.int32), "attention_mask": mask[0].to(torch.int32),
-                   "hidden": h.contiguous()}, os.path.join(out, name + "_io.safetensors"))
+        rel = torch.arange(-(L - 1), L)
+        buckets = model.encoder.block[0].layer[0].SelfAttention._relative_position_bucket(rel)
+        io_t = {"input_ids": ids[0].to(torch.int32), "attention_mask": mask[0].to(torch.int32),
+                "hidden": h.contiguous(), "buckets": buckets.to(torch.int32)}
+        if name == "umt5_tok":
+            # The Wan call: tokenizer (max_length 64 here) -> encoder with the mask -> zero rows.
+            tk = Tokenizer.from_file(os.path.join(out, "tok_umt5.json"))
+            tk.enable_truncation(max_length=64)
+            tk.enable_padding(length=64, pad_id=0, pad_token="<pad>")
+            hs = []
+            for t in WAN_PROMPTS:
+                e = tk.encode(t)
+                ii = torch.tensor([e.ids])
+                mm = torch.tensor([e.attention_mask])
+                with torch.no_grad():
+                    hh = model(input_ids=ii, attention_mask=mm).last_hidden_state[0]
+                hh[int(mm.sum()):] = 0.0
+                hs.append(hh)
+            io_t["prompt_hidden"] = torch.stack(hs).contiguous()
+        save_file(io_t, os.path.join(out, name + "_io.safetensors"))
         print("%s: d=%d heads=%d dkv=%d ff=%d layers=%d vocab=%d buckets=%d maxdist=%d L=%d real=%d, |h| max %.3f"
               % (name, d, nh, dkv, dff, nl, vocab, nb, md, L, n_real, h.abs().max().item()))
 
