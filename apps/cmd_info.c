@@ -9,8 +9,35 @@
 #include "lib/safetensors.h"
 
 static void info_usage(FILE *f) {
-    fprintf(f, "usage: vdit info --model DIR\n"
-               "  --model DIR   Wan2.1 transformer directory (config.json + safetensors or index) or one .safetensors file\n");
+    fprintf(f, "usage: vdit info --model DIR | --preset 1.3B|14B\n"
+               "  --model DIR   Wan2.1 transformer directory (config.json + safetensors or index) or one .safetensors file\n"
+               "  --preset NAME a released config without weights: architecture, parameter count, GPU memory plan\n");
+}
+
+static void print_plan(const vd_wan_config *c) {
+    // GPU plan at the two benchmark shapes (1.3B: 480x832x81; 14B: 720x1280x81).
+    const int64_t shapes[2] = {32760, 75600};
+    for (int i = 0; i < 2; i++) {
+        vd_wan_cuda_plan p;
+        vd_wan_cuda_plan_for(c, shapes[i], 512, &p);
+        printf("cuda plan:   %lld tokens, 512 text rows: weights %.2f GB + activations %.2f GB\n", (long long)shapes[i],
+               p.weight_bytes / 1e9, p.arena_bytes / 1e9);
+    }
+}
+
+static int run_preset(const char *name) {
+    vd_wan_config c;
+    vd_error err = {0};
+    if (vd_wan_config_preset(&c, name, &err)) {
+        fprintf(stderr, "vdit info: %s\n", err.msg);
+        return 2;
+    }
+    char desc[512];
+    vd_wan_config_describe(&c, desc, sizeof desc);
+    printf("preset:      %s\narch:        %s\nparameters:  %lld (%.3f B)\n", name, desc, (long long)vd_wan_config_param_count(&c),
+           vd_wan_config_param_count(&c) / 1e9);
+    print_plan(&c);
+    return 0;
 }
 
 static vd_status run_info(const char *path, vd_error *err) {
@@ -47,14 +74,7 @@ static vd_status run_info(const char *path, vd_error *err) {
     for (int d = 0; d < VD_DTYPE_COUNT; d++)
         if (per_dtype[d]) printf(" %s %lld", vd_dtype_name((vd_dtype)d), (long long)per_dtype[d]);
     printf("\n");
-    // GPU plan at the two benchmark shapes (1.3B: 480x832x81; 14B: 720x1280x81).
-    const int64_t shapes[2] = {32760, 75600};
-    for (int i = 0; i < 2; i++) {
-        vd_wan_cuda_plan p;
-        vd_wan_cuda_plan_for(c, shapes[i], 512, &p);
-        printf("cuda plan:   %lld tokens, 512 text rows: weights %.2f GB + activations %.2f GB\n", (long long)shapes[i],
-               p.weight_bytes / 1e9, p.arena_bytes / 1e9);
-    }
+    print_plan(c);
     vd_wan_model_close(&m);
     return VD_OK;
 }
@@ -68,6 +88,8 @@ int cmd_info(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model = argv[++i];
+        } else if (!strcmp(argv[i], "--preset") && i + 1 < argc) {
+            return run_preset(argv[i + 1]);
         } else {
             fprintf(stderr, "vdit info: unknown option or missing value '%s'\n\n", argv[i]);
             info_usage(stderr);
@@ -75,7 +97,7 @@ int cmd_info(int argc, char **argv) {
         }
     }
     if (!model) {
-        fprintf(stderr, "vdit info: --model is required\n\n");
+        fprintf(stderr, "vdit info: --model or --preset is required\n\n");
         info_usage(stderr);
         return 2;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dit/wan_dit.h"
+#include "dit/wan_dit_cuda.h"
 #include "dit/wan_weights.h"
 #include "test_util.h"
 #include "wan_test_util.h"
@@ -215,6 +216,15 @@ static void test_presets(void) {
     VT_EXPECT(p14 / 1000000 == 14288);
     VT_EXPECT(vd_wan_config_preset(&c, "1.3B", &err) == VD_OK && vd_wan_spec_count(&c) == 825);
     VT_EXPECT(vd_wan_config_preset(&c, "7B", &err) == VD_ERR_INVALID_ARG);
+    // GPU plan: the 14B model in bf16 at 720x1280x81 (75,600 tokens, 512 text rows) fits one 141 GB GPU.
+    VT_EXPECT(vd_wan_config_preset(&c, "14B", &err) == VD_OK);
+    vd_wan_cuda_plan plan;
+    vd_wan_cuda_plan_for(&c, 75600, 512, &plan);
+    double wgb = plan.weight_bytes / 1e9, agb = plan.arena_bytes / 1e9;
+    bool fits = wgb > 28.0 && wgb < 30.0 && agb > 5.0 && agb < 8.0;
+    printf("%s 14B cuda plan at 75,600 tokens: weights %.2f GB (bf16 GEMM weights, fp32 time MLP and vectors), "
+           "activations %.2f GB, total %.2f GB of 141\n", fits ? "ok  " : "FAIL", wgb, agb, wgb + agb);
+    VT_EXPECT(fits);
 }
 
 int main(int argc, char **argv) {
