@@ -1,0 +1,478 @@
+// bench_attention: the attention kernels of vdit on the GPU at the Wan DiT's self-attention shapes.
+// For each shape it validates first (sampled query rows of every kernel's output against an fp64
+// computation on the host), then times, with CUDA events (median of --iters):
+//   - vdit dense flash attention;
+//   - vdit block-sparse flash attention at each density (random 128x128 tile masks, per head,
+//     exactly round(d * T) kv tiles per q tile);
+//   - radial at its default (Wan2.1 preset, mask of the shape's frame grid);
+//   - the dynamic mask-building pipeline at each density (pool Q and K per tile, block scores,
+//     per-row top-k, mask -> CSR), as a share of that density's sparse time;
+// and prints dense-equivalent TFLOP/s (4 B H N^2 D / t) and effective TFLOP/s (x density), the
+// issue-5 targets (dense >= 360 TFLOP/s; sparse(d) <= 1.2 d dense for d >= 0.1; mask <= 5 %), and
+// the PyTorch SDPA anchor (bench/anchors/attention_sdpa.py, run in the same job) side by side.
+// Appends a markdown section to bench/results/attention_<date>.md.
+//
+//   python3 bench/anchors/attention_sdpa.py --json /tmp/sdpa.json
+//   BUILD/bench/bench_attention --anchor /tmp/sdpa.json [--shapes 1.3b,14b] [--densities 0.1,0.2,...]
+//       [--iters 10] [--warmup 3] [--results FILE]
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attention/attention.h"
+#include "attention/radial.h"
+#include "lib/device.h"
+#include "lib/dtype.h"
+#ifdef VDIT_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+typedef struct {
+    const char *label;
+    int B, H, D, F, Hp, Wp;   // N = F * Hp * Wp
+} bench_shape;
+
+static const bench_shape k_shapes[] = {
+    {"1.3b", 1, 12, 128, 21, 30, 52},   // Wan2.1-1.3B 480x832x81: N = 32,760
+    {"14b", 1, 40, 128, 21, 45, 80},    // Wan2.1-14B 720x1280x81: N = 75,600
+};
+
+typedef struct {
+    double densities[16];
+    int n_dens, iters, warmup;
+    const char *anchor, *results, *shapes;
+} bench_opts;
+
+#ifdef VDIT_HAVE_CUDA
+
+static void die(const char *what, const vd_error *e) {
+    fprintf(stderr, "bench_attention: %s: %s\n", what, e->msg);
+    exit(1);
+}
+#define OK(call)                                                                                       \
+    do {                                                                                               \
+        vd_error e_ = {0};                                                                             \
+        vd_error *err = &e_;                                                                           \
+        if ((call) != VD_OK) die(#call, &e_);                                                          \
+        (void)err;                                                                                     \
+    } while (0)
+#define CU(call)                                                                                       \
+    do {                                                                                               \
+        cudaError_t ce_ = (call);                                                                      \
+        if (ce_ != cudaSuccess) {                                                                      \
+            fprintf(stderr, "bench_attention: %s: %s\n", #call, cudaGetErrorString(ce_));              \
+            exit(1);                                                                                   \
+        }                                                                                              \
+    } while (0)
+
+static uint64_t g_rng = 88172645463325252ull;
+static float rnd_normal(void) {   // xorshift64 + Box-Muller; inputs only
+    g_rng ^= g_rng << 13; g_rng ^= g_rng >> 7; g_rng ^= g_rng << 17;
+    double u1 = ((g_rng >> 11) + 1.0) / 9007199254740993.0;
+    g_rng ^= g_rng << 13; g_rng ^= g_rng >> 7; g_rng ^= g_rng << 17;
+    double u2 = (g_rng >> 11) / 9007199254740992.0;
+    return (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
+}
+static uint32_t rnd_u32(void) {
+    g_rng ^= g_rng << 13; g_rng ^= g_rng >> 7; g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng >> 32);
+}
+
+typedef struct {
+    vd_cuda_ctx *ctx;
+    cudaStream_t st;
+    bench_shape s;
+    int N, T;                       // tokens, 128-tiles per side
+    uint16_t *hq, *hk, *hv;         // host bf16 [B, N, H, D]
+    void *q, *k, *v, *o;            // device bf16
+    vd_attn_params p;
+} bench_ctx;
+
+typedef vd_status (*run_fn)(bench_ctx *b, void *arg, vd_error *err);
+
+static double time_ms(bench_ctx *b, run_fn fn, void *arg, int warmup, int iters) {
+    cudaEvent_t e0, e1;
+    CU(cudaEventCreate(&e0));
+    CU(cudaEventCreate(&e1));
+    vd_error err = {0};
+    for (int i = 0; i < warmup; i++)
+        if (fn(b, arg, &err) != VD_OK) die("warmup", &err);
+    double *t = malloc(sizeof(double) * (size_t)iters);
+    for (int i = 0; i < iters; i++) {
+        CU(cudaEventRecord(e0, b->st));
+        if (fn(b, arg, &err) != VD_OK) die("timed run", &err);
+        CU(cudaEventRecord(e1, b->st));
+        CU(cudaEventSynchronize(e1));
+        float ms;
+        CU(cudaEventElapsedTime(&ms, e0, e1));
+        t[i] = ms;
+    }
+    for (int i = 1; i < iters; i++)   // insertion sort; median
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) { double x = t[j]; t[j] = t[j - 1]; t[j - 1] = x; }
+    double med = t[iters / 2];
+    free(t);
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    return med;
+}
+
+// ---- the timed operations ----
+
+static vd_status run_dense(bench_ctx *b, void *arg, vd_error *err) { return vd_attn_dense_cuda(&b->p, b->st, err); }
+
+static vd_status run_sparse(bench_ctx *b, void *arg, vd_error *err) {
+    return vd_attn_block_sparse_cuda(&b->p, (const vd_block_csr *)arg, NULL, b->st, err);
+}
+
+typedef struct { vd_attn *a; vd_attn_ctx c; } radial_arg;
+static vd_status run_radial(bench_ctx *b, void *arg, vd_error *err) {
+    radial_arg *r = arg;
+    return vd_attn_run(r->a, &b->p, &r->c, NULL, b->st, err);
+}
+
+typedef struct {
+    float *qbar, *kbar, *scores;
+    uint8_t *mask;
+    int32_t *indptr, *indices;
+    void *ws;
+    int k;
+} maskgen_arg;
+static vd_status run_maskgen(bench_ctx *b, void *arg, vd_error *err) {
+    maskgen_arg *m = arg;
+    const bench_shape *s = &b->s;
+    const int64_t sn = (int64_t)s->H * s->D, sb = (int64_t)b->N * sn, rows = (int64_t)s->B * s->H * b->T;
+    VD_TRY(vd_attn_pool_tiles_cuda(m->qbar, b->q, sb, sn, s->D, s->B, b->N, s->H, s->D, 128, b->st, err));
+    VD_TRY(vd_attn_pool_tiles_cuda(m->kbar, b->k, sb, sn, s->D, s->B, b->N, s->H, s->D, 128, b->st, err));
+    VD_TRY(vd_attn_block_scores_cuda(m->scores, m->qbar, m->kbar, s->B, s->H, s->H, b->T, b->T, s->D, b->p.scale, false,
+                                     b->st, err));
+    VD_TRY(vd_attn_topk_rows_cuda(m->mask, m->scores, rows, b->T, m->k, b->st, err));
+    return vd_attn_mask_to_csr_cuda(m->indptr, m->indices, m->mask, rows, b->T, m->ws, b->st, err);
+}
+
+// ---- validation: sampled rows against an fp64 computation on the host ----
+
+typedef struct {
+    const int32_t *indptr, *indices;   // host CSR, groups = 1 (shared) or H
+    int n_groups;
+} host_mask;
+
+// Max |gpu - ref| / max |ref| over `rows` sampled (b=0, h, i) rows; mask NULL: dense.
+static double validate(bench_ctx *b, const host_mask *hm, int n_rows) {
+    const bench_shape *s = &b->s;
+    const int D = s->D;
+    const int64_t sn = (int64_t)s->H * D;
+    uint16_t *orow = malloc(sizeof(uint16_t) * D);
+    double *sc = malloc(sizeof(double) * b->N), *acc = malloc(sizeof(double) * D);
+    double worst = 0, ref_max = 0;
+    CU(cudaStreamSynchronize(b->st));
+    for (int r = 0; r < n_rows; r++) {
+        const int h = (r * 7) % s->H;
+        const int64_t i = (int64_t)(((double)r + 0.5) / n_rows * b->N);
+        CU(cudaMemcpy(orow, (uint16_t *)b->o + i * sn + (int64_t)h * D, sizeof(uint16_t) * D, cudaMemcpyDeviceToHost));
+        double m = -INFINITY;
+        for (int64_t j = 0; j < b->N; j++) {
+            sc[j] = -INFINITY;
+            if (hm) {
+                const int64_t row = (int64_t)(hm->n_groups == 1 ? 0 : h) * b->T + i / 128;
+                bool in = false;
+                for (int32_t e = hm->indptr[row]; e < hm->indptr[row + 1]; e++)
+                    if (hm->indices[e] == j / 128) { in = true; break; }
+                if (!in) continue;
+            }
+            double dot = 0;
+            for (int d = 0; d < D; d++)
+                dot += (double)vd_bf16_to_f32(b->hq[i * sn + h * D + d]) * vd_bf16_to_f32(b->hk[j * sn + h * D + d]);
+            sc[j] = dot * b->p.scale;
+            if (sc[j] > m) m = sc[j];
+        }
+        double l = 0;
+        for (int d = 0; d < D; d++) acc[d] = 0;
+        for (int64_t j = 0; j < b->N; j++) {
+            if (sc[j] == -INFINITY) continue;
+            double e = exp(sc[j] - m);
+            l += e;
+            for (int d = 0; d < D; d++) acc[d] += e * vd_bf16_to_f32(b->hv[j * sn + h * D + d]);
+        }
+        for (int d = 0; d < D; d++) {
+            double ref = acc[d] / l;
+            worst = fmax(worst, fabs(vd_bf16_to_f32(orow[d]) - ref));
+            ref_max = fmax(ref_max, fabs(ref));
+        }
+    }
+    free(orow); free(sc); free(acc);
+    return worst / (ref_max > 0 ? ref_max : 1);
+}
+
+// Random per-head mask with exactly k kv tiles per q tile (sorted), host arrays.
+static void random_csr(int rows, int T, int k, int32_t **indptr, int32_t **indices) {
+    *indptr = malloc(sizeof(int32_t) * (size_t)(rows + 1));
+    *indices = malloc(sizeof(int32_t) * (size_t)rows * k + 1);
+    uint8_t *pick = malloc((size_t)T);
+    (*indptr)[0] = 0;
+    for (int r = 0; r < rows; r++) {
+        memset(pick, 0, (size_t)T);
+        for (int c = 0; c < k;) {   // k distinct tiles
+            int t = (int)(rnd_u32() % (uint32_t)T);
+            if (!pick[t]) { pick[t] = 1; c++; }
+        }
+        int32_t at = (*indptr)[r];
+        for (int t = 0; t < T; t++)
+            if (pick[t]) (*indices)[at++] = t;
+        (*indptr)[r + 1] = at;
+    }
+    free(pick);
+}
+
+static void *dev_copy(const void *h, size_t bytes) {
+    void *d;
+    CU(cudaMalloc(&d, bytes));
+    CU(cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice));
+    return d;
+}
+
+typedef struct {
+    char kernel[48];
+    double density, ms, val;
+    const char *note;
+} row_t;
+
+static double anchor_ms(const cJSON *anchor, const bench_shape *s, int N, const char *backend) {
+    const cJSON *res = anchor ? cJSON_GetObjectItemCaseSensitive(anchor, "results") : NULL, *it;
+    cJSON_ArrayForEach(it, res) {
+        const cJSON *bk = cJSON_GetObjectItemCaseSensitive(it, "backend"), *ms = cJSON_GetObjectItemCaseSensitive(it, "ms");
+        if (cJSON_IsString(bk) && !strcmp(bk->valuestring, backend) && cJSON_IsNumber(ms) &&
+            cJSON_GetObjectItemCaseSensitive(it, "H")->valueint == s->H && cJSON_GetObjectItemCaseSensitive(it, "N")->valueint == N &&
+            cJSON_GetObjectItemCaseSensitive(it, "D")->valueint == s->D && cJSON_GetObjectItemCaseSensitive(it, "B")->valueint == s->B)
+            return ms->valuedouble;
+    }
+    return -1;
+}
+
+static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *o, const cJSON *anchor, FILE *md) {
+    bench_ctx b = {.ctx = ctx, .st = (cudaStream_t)vd_cuda_ctx_stream(ctx), .s = *s};
+    b.N = s->F * s->Hp * s->Wp;
+    b.T = (b.N + 127) / 128;
+    const int64_t n = (int64_t)s->B * b.N * s->H * s->D;
+    const double flops = 4.0 * s->B * s->H * (double)b.N * b.N * s->D;
+    printf("\n== shape %s: B=%d H=%d N=%d (F=%d Hp=%d Wp=%d) D=%d, %d x %d tiles of 128\n", s->label, s->B, s->H, b.N, s->F,
+           s->Hp, s->Wp, s->D, b.T, b.T);
+    b.hq = malloc(sizeof(uint16_t) * n); b.hk = malloc(sizeof(uint16_t) * n); b.hv = malloc(sizeof(uint16_t) * n);
+    // 2^22 normal samples, read in 4096-element runs from random offsets (filling 3 x 387 M values
+    // with fresh Box-Muller samples takes half a minute at the 14B shape).
+    enum { POOL = 1 << 22, RUN = 4096 };
+    uint16_t *pool = malloc(sizeof(uint16_t) * POOL);
+    for (int i = 0; i < POOL; i++) pool[i] = vd_f32_to_bf16(rnd_normal());
+    uint16_t *dst[3] = {b.hq, b.hk, b.hv};
+    for (int t = 0; t < 3; t++)
+        for (int64_t i = 0; i < n; i += RUN) {
+            const uint32_t off = rnd_u32() % (POOL - RUN);
+            memcpy(dst[t] + i, pool + off, sizeof(uint16_t) * (size_t)(n - i < RUN ? n - i : RUN));
+        }
+    free(pool);
+    b.q = dev_copy(b.hq, 2 * n); b.k = dev_copy(b.hk, 2 * n); b.v = dev_copy(b.hv, 2 * n);
+    CU(cudaMalloc(&b.o, 2 * n));
+    vd_attn_params_contiguous(&b.p, VD_DEVICE_CUDA, b.q, b.k, b.v, b.o, s->B, b.N, b.N, s->H, s->H, s->D);
+
+    row_t rows[40];
+    int nr = 0;
+    const int vrows = 6;   // sampled rows per validation
+    // Validation bound: bf16 output rounding is 2^-9 relative; 1e-2 of max|o| leaves room for fp32 sums.
+    const double vtol = 1e-2;
+
+    // dense
+    OK(vd_attn_dense_cuda(&b.p, b.st, err));
+    double v = validate(&b, NULL, vrows);
+    double t_dense = time_ms(&b, run_dense, NULL, o->warmup, o->iters);
+    rows[nr++] = (row_t){"vdit dense (flash)", 1.0, t_dense, v, NULL};
+
+    // block-sparse at each density (+ mask building)
+    double t_mask[16], t_sparse[16], dens_real[16];
+    maskgen_arg mg = {0};
+    const int64_t mrows = (int64_t)s->B * s->H * b.T;
+    CU(cudaMalloc((void **)&mg.qbar, sizeof(float) * mrows * s->D));
+    CU(cudaMalloc((void **)&mg.kbar, sizeof(float) * mrows * s->D));
+    CU(cudaMalloc((void **)&mg.scores, sizeof(float) * mrows * b.T));
+    CU(cudaMalloc((void **)&mg.mask, (size_t)mrows * b.T));
+    CU(cudaMalloc((void **)&mg.indptr, sizeof(int32_t) * (mrows + 1)));
+    CU(cudaMalloc((void **)&mg.indices, sizeof(int32_t) * mrows * b.T));
+    CU(cudaMalloc(&mg.ws, vd_attn_mask_to_csr_cuda_ws_bytes(mrows)));
+    for (int di = 0; di < o->n_dens; di++) {
+        const double d = o->densities[di];
+        int k = (int)lround(d * b.T);
+        if (k < 1) k = 1;
+        if (k > b.T) k = b.T;
+        dens_real[di] = (double)k / b.T;
+        int32_t *ip, *ix;
+        random_csr(s->H * b.T, b.T, k, &ip, &ix);
+        vd_block_csr m = {.tile_q = 128, .tile_kv = 128, .n_q_tiles = b.T, .n_kv_tiles = b.T, .n_groups = s->H};
+        m.indptr = dev_copy(ip, sizeof(int32_t) * (s->H * b.T + 1));
+        m.indices = dev_copy(ix, sizeof(int32_t) * ((size_t)s->H * b.T * k));
+        OK(vd_attn_block_sparse_cuda(&b.p, &m, NULL, b.st, err));
+        host_mask hm = {ip, ix, s->H};
+        v = validate(&b, &hm, vrows);
+        t_sparse[di] = time_ms(&b, run_sparse, &m, o->warmup, o->iters);
+        row_t r = {"", dens_real[di], t_sparse[di], v, NULL};
+        snprintf(r.kernel, sizeof r.kernel, "vdit block-sparse");
+        rows[nr++] = r;
+        mg.k = k;
+        t_mask[di] = time_ms(&b, run_maskgen, &mg, o->warmup, o->iters);
+        cudaFree((void *)m.indptr);
+        cudaFree((void *)m.indices);
+        free(ip);
+        free(ix);
+    }
+
+    // radial at its default (Wan preset), a sparse call (step and layer past the dense ones)
+    radial_arg ra = {0};
+    OK(vd_attn_create(&ra.a, "radial", err));
+    ra.c = (vd_attn_ctx){.layer = 10, .n_layers = 30, .step = 30, .n_steps = 50, .timestep = 300,
+                         .F = s->F, .Hp = s->Hp, .Wp = s->Wp};
+    const vd_radial_cfg *rc = vd_attn_get_cfg(ra.a);
+    uint8_t *rmask = malloc((size_t)b.T * b.T);
+    int64_t rkept = vd_radial_tile_mask(rmask, s->F, s->Hp * s->Wp, rc);
+    int32_t *rip = malloc(sizeof(int32_t) * (b.T + 1)), *rix = malloc(sizeof(int32_t) * ((size_t)b.T * b.T));
+    vd_attn_mask_to_csr_cpu(rip, rix, rmask, b.T, b.T);
+    OK(vd_attn_run(ra.a, &b.p, &ra.c, NULL, b.st, err));
+    host_mask rhm = {rip, rix, 1};
+    v = validate(&b, &rhm, vrows);
+    double t_radial = time_ms(&b, run_radial, &ra, o->warmup, o->iters);
+    rows[nr++] = (row_t){"vdit radial (Wan preset)", (double)rkept / ((double)b.T * b.T), t_radial, v, NULL};
+    free(rmask); free(rip); free(rix);
+    vd_attn_free(ra.a);
+
+    // ---- print + markdown ----
+    double a_flash = anchor_ms(anchor, s, b.N, "sdpa_flash"), a_cudnn = anchor_ms(anchor, s, b.N, "sdpa_cudnn");
+    fprintf(md, "\n## %s: B=%d, H=%d, N=%d (F=%d x %d x %d), D=%d, bf16\n\n", s->label, s->B, s->H, b.N, s->F, s->Hp,
+            s->Wp, s->D);
+    fprintf(md, "| kernel | density | time (ms) | dense-equiv TFLOP/s | effective TFLOP/s | time / (density x vdit dense) | "
+                "validation (max err / max ref, sampled rows) |\n|---|---|---|---|---|---|---|\n");
+    printf("%-28s %8s %10s %12s %12s %10s %10s\n", "kernel", "density", "ms", "dense-eq TF", "effective TF", "t/(d*t_d)", "valid");
+    for (int i = 0; i < nr; i++) {
+        const row_t *r = &rows[i];
+        double tf = flops / (r->ms * 1e-3) / 1e12;
+        bool vok = r->val <= vtol;
+        printf("%-28s %8.3f %10.3f %12.1f %12.1f %10.2f %7.2g %s\n", r->kernel, r->density, r->ms, tf, tf * r->density,
+               r->ms / (r->density * t_dense), r->val, vok ? "ok" : "FAIL");
+        fprintf(md, "| %s | %.3f | %.3f | %.1f | %.1f | %.2f | %.2g %s |\n", r->kernel, r->density, r->ms, tf,
+                tf * r->density, r->ms / (r->density * t_dense), r->val, vok ? "ok" : "**FAIL**");
+    }
+    const char *names[] = {"PyTorch SDPA flash", "PyTorch SDPA cuDNN"};
+    double ams[] = {a_flash, a_cudnn};
+    for (int i = 0; i < 2; i++) {
+        if (ams[i] <= 0) {
+            fprintf(md, "| %s | 1 | (not measured) | | | | |\n", names[i]);
+            continue;
+        }
+        double tf = flops / (ams[i] * 1e-3) / 1e12;
+        printf("%-28s %8.3f %10.3f %12.1f %12.1f %10.2f\n", names[i], 1.0, ams[i], tf, tf, ams[i] / t_dense);
+        fprintf(md, "| %s (anchor, same job) | 1 | %.3f | %.1f | %.1f | %.2f | (PyTorch) |\n", names[i], ams[i], tf, tf,
+                ams[i] / t_dense);
+    }
+    // Targets of issue 5.
+    const double tf_dense = flops / (t_dense * 1e-3) / 1e12;
+    fprintf(md, "\nTargets (issue 5):\n\n- dense >= 360 TFLOP/s: %.1f -> %s\n", tf_dense, tf_dense >= 360 ? "met" : "**missed**");
+    printf("target dense >= 360 TFLOP/s: %.1f -> %s\n", tf_dense, tf_dense >= 360 ? "met" : "MISSED");
+    for (int di = 0; di < o->n_dens; di++) {
+        if (dens_real[di] < 0.1) continue;
+        double ratio = t_sparse[di] / (dens_real[di] * t_dense), share = t_mask[di] / t_sparse[di];
+        fprintf(md, "- density %.3f: sparse %.3f ms = %.2f x (d x dense) (target <= 1.2: %s); mask building %.3f ms = %.1f %% "
+                    "of sparse (target <= 5 %%: %s)\n",
+                dens_real[di], t_sparse[di], ratio, ratio <= 1.2 ? "met" : "**missed**", t_mask[di], 100 * share,
+                share <= 0.05 ? "met" : "**missed**");
+        printf("target d=%.3f: sparse/(d*dense) %.2f (<= 1.2: %s), mask build %.3f ms = %.1f%% of sparse (<= 5%%: %s)\n",
+               dens_real[di], ratio, ratio <= 1.2 ? "met" : "MISSED", t_mask[di], 100 * share, share <= 0.05 ? "met" : "MISSED");
+    }
+    fflush(md);
+    cudaFree(mg.qbar); cudaFree(mg.kbar); cudaFree(mg.scores); cudaFree(mg.mask); cudaFree(mg.indptr);
+    cudaFree(mg.indices); cudaFree(mg.ws);
+    cudaFree(b.q); cudaFree(b.k); cudaFree(b.v); cudaFree(b.o);
+    free(b.hq); free(b.hk); free(b.hv);
+}
+
+#endif   // VDIT_HAVE_CUDA
+
+static int parse_list(const char *s, double *out, int cap) {
+    int n = 0;
+    const char *p = s;
+    while (*p && n < cap) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || v <= 0 || v > 1) return -1;
+        out[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return -1;
+    }
+    return n;
+}
+
+int main(int argc, char **argv) {
+    bench_opts o = {.densities = {0.1, 0.2, 0.3, 0.5, 0.75, 1.0}, .n_dens = 6, .iters = 10, .warmup = 3, .shapes = "1.3b,14b"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--densities") && v) {
+            o.n_dens = parse_list(v, o.densities, 16);
+            if (o.n_dens <= 0) { fprintf(stderr, "bench_attention: --densities '%s': need values in (0, 1]\n", v); return 2; }
+            i++;
+        } else if (!strcmp(a, "--iters") && v) { o.iters = atoi(v); i++; }
+        else if (!strcmp(a, "--warmup") && v) { o.warmup = atoi(v); i++; }
+        else if (!strcmp(a, "--anchor") && v) { o.anchor = v; i++; }
+        else if (!strcmp(a, "--results") && v) { o.results = v; i++; }
+        else if (!strcmp(a, "--shapes") && v) { o.shapes = v; i++; }
+        else {
+            fprintf(stderr, "usage: bench_attention [--anchor SDPA.json] [--shapes 1.3b,14b] [--densities 0.1,0.2,...] "
+                            "[--iters N] [--warmup N] [--results FILE]\n");
+            return 2;
+        }
+    }
+    if (o.iters < 1 || o.warmup < 0) { fprintf(stderr, "bench_attention: --iters >= 1, --warmup >= 0\n"); return 2; }
+    int n_shapes = 0;
+    for (size_t i = 0; i < sizeof k_shapes / sizeof k_shapes[0]; i++) n_shapes += strstr(o.shapes, k_shapes[i].label) != NULL;
+    if (!n_shapes) { fprintf(stderr, "bench_attention: --shapes '%s': known shapes are 1.3b and 14b\n", o.shapes); return 2; }
+#ifndef VDIT_HAVE_CUDA
+    fprintf(stderr, "bench_attention: this build has no CUDA (configure with -DVDIT_CUDA=ON)\n");
+    return 1;
+#else
+    if (!vd_cuda_available()) { fprintf(stderr, "bench_attention: no CUDA device\n"); return 1; }
+    vd_cuda_ctx *ctx = NULL;
+    OK(vd_cuda_ctx_create(&ctx, 0, err));
+    cJSON *anchor = NULL;
+    if (o.anchor) {
+        FILE *f = fopen(o.anchor, "rb");
+        if (!f) { fprintf(stderr, "bench_attention: cannot open anchor '%s'\n", o.anchor); return 1; }
+        char buf[1 << 16];
+        size_t nread = fread(buf, 1, sizeof buf - 1, f);
+        buf[nread] = 0;
+        fclose(f);
+        anchor = cJSON_Parse(buf);
+        if (!anchor) { fprintf(stderr, "bench_attention: anchor '%s' is not JSON\n", o.anchor); return 1; }
+    }
+    char date[32], path[256], dev[256];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    if (!o.results) {
+        snprintf(path, sizeof path, "bench/results/attention_%s.md", date);
+        o.results = path;
+    }
+    FILE *md = fopen(o.results, "a");
+    if (!md) { fprintf(stderr, "bench_attention: cannot write '%s' (run from the repository root)\n", o.results); return 1; }
+    vd_cuda_describe(ctx, dev, sizeof dev);
+    const cJSON *adev = anchor ? cJSON_GetObjectItemCaseSensitive(anchor, "device") : NULL;
+    const cJSON *atorch = anchor ? cJSON_GetObjectItemCaseSensitive(anchor, "torch") : NULL;
+    fprintf(md, "\n# Attention kernels, %s\n\nDevice: %s. Written by bench/bench_attention (median of %d runs after %d warm-up). "
+                "Anchor: %s (torch %s on %s).\nRandom N(0,1) bf16 q/k/v; block-sparse masks are random per head with exactly "
+                "round(d*T) 128x128 kv tiles per q tile; radial uses configs/attention/radial.json on the shape's frame grid.\n",
+            date, dev, o.iters, o.warmup, o.anchor ? "bench/anchors/attention_sdpa.py, same job" : "none",
+            cJSON_IsString(atorch) ? atorch->valuestring : "-", cJSON_IsString(adev) ? adev->valuestring : "-");
+    printf("device: %s\n", dev);
+    for (size_t i = 0; i < sizeof k_shapes / sizeof k_shapes[0]; i++)
+        if (strstr(o.shapes, k_shapes[i].label)) bench_one(ctx, &k_shapes[i], &o, anchor, md);
+    fclose(md);
+    cJSON_Delete(anchor);
+    vd_cuda_ctx_free(ctx);
+    printf("\nresults appended to %s\n", o.results);
+    return 0;
+#endif
+}
