@@ -16,6 +16,7 @@ static const char *type_name(vd_attn_param_type t) {
     case VD_ATTN_PARAM_FLOAT: return "float";
     case VD_ATTN_PARAM_BOOL: return "bool";
     case VD_ATTN_PARAM_ENUM: return "enum";
+    case VD_ATTN_PARAM_STRING: return "string";
     }
     return "?";
 }
@@ -50,6 +51,8 @@ static int cmd_list(void) {
                 }
             } else if (d->type == VD_ATTN_PARAM_BOOL) {
                 snprintf(allowed, sizeof allowed, "true|false");
+            } else if (d->type == VD_ATTN_PARAM_STRING) {
+                snprintf(allowed, sizeof allowed, "text");
             } else {
                 snprintf(allowed, sizeof allowed, "[%g, %g]", d->min, d->max);
             }

@@ -31,8 +31,10 @@ extern "C" {
 
 // ---- per-call data --------------------------------------------------------------------------
 
-typedef enum { VD_ATTN_COND = 0, VD_ATTN_UNCOND, VD_ATTN_BRANCH_COUNT } vd_attn_branch;
-const char *vd_attn_branch_name(vd_attn_branch b); // "cond" | "uncond"
+// CFG branch of a call. VD_ATTN_BOTH: the call batches both branches, items [0, B/2) cond and
+// [B/2, B) uncond (methods that keep per-branch state split the batch).
+typedef enum { VD_ATTN_COND = 0, VD_ATTN_UNCOND, VD_ATTN_BOTH, VD_ATTN_BRANCH_COUNT } vd_attn_branch;
+const char *vd_attn_branch_name(vd_attn_branch b); // "cond" | "uncond" | "both"
 
 // The tensors of one attention call. Pointers are borrowed (owned by the caller).
 typedef struct {
@@ -61,14 +63,27 @@ typedef struct {
     float timestep;             // the scheduler's timestep value (e.g. 999 .. 0)
     vd_attn_branch branch;      // CFG branch of this call
     int F, Hp, Wp;              // token grid
+    // (optional) method weights of this layer loaded with the checkpoint (e.g. SLA's proj
+    // [D, D] + bias [D]), borrowed; NULL for training-free methods.
+    const vd_tensor *layer_weights;
+    int n_layer_weights;
 } vd_attn_ctx;
 
 // ---- method configuration ------------------------------------------------------------------
 
-typedef enum { VD_ATTN_PARAM_INT = 0, VD_ATTN_PARAM_FLOAT, VD_ATTN_PARAM_BOOL, VD_ATTN_PARAM_ENUM } vd_attn_param_type;
+typedef enum {
+    VD_ATTN_PARAM_INT = 0,
+    VD_ATTN_PARAM_FLOAT,
+    VD_ATTN_PARAM_BOOL,
+    VD_ATTN_PARAM_ENUM,
+    VD_ATTN_PARAM_STRING,
+} vd_attn_param_type;
+
+#define VD_ATTN_STRING_CAP 256   // bytes of a STRING field (char[VD_ATTN_STRING_CAP]), e.g. a search-table path
 
 // One typed config field of a method; drives JSON presets, key=value overrides and
-// `vdit attention list`. INT fields are int, FLOAT float, BOOL bool, ENUM int (index in choices).
+// `vdit attention list`. INT fields are int, FLOAT float, BOOL bool, ENUM int (index in
+// choices), STRING char[VD_ATTN_STRING_CAP].
 typedef struct {
     const char *name;
     vd_attn_param_type type;

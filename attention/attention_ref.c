@@ -19,6 +19,7 @@ const char *vd_attn_branch_name(vd_attn_branch b) {
     switch (b) {
     case VD_ATTN_COND: return "cond";
     case VD_ATTN_UNCOND: return "uncond";
+    case VD_ATTN_BOTH: return "both";
     default: return "?";
     }
 }

@@ -96,6 +96,12 @@ static vd_status set_from_text(vd_attn *a, const vd_attn_param_desc *d, const ch
             return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: %s.%s = '%s', need true or false", what, a->m->name,
                                 d->name, val);
         return VD_OK;
+    case VD_ATTN_PARAM_STRING:
+        if (strlen(val) >= VD_ATTN_STRING_CAP)
+            return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: %s.%s is %zu bytes long, at most %d", what, a->m->name, d->name,
+                                strlen(val), VD_ATTN_STRING_CAP - 1);
+        memcpy(field, val, strlen(val) + 1);
+        return VD_OK;
     case VD_ATTN_PARAM_ENUM: {
         char list[256] = "";
         for (int i = 0; d->choices[i]; i++) {
@@ -134,7 +140,7 @@ static vd_status set_from_json(vd_attn *a, const cJSON *item, const char *what, 
     const vd_attn_param_desc *d = find_param(a->m, item->string);
     if (!d) return unknown_key(a->m, item->string, what, err);
     char buf[64];
-    if (d->type == VD_ATTN_PARAM_ENUM) {
+    if (d->type == VD_ATTN_PARAM_ENUM || d->type == VD_ATTN_PARAM_STRING) {
         if (!cJSON_IsString(item))
             return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: %s must be a string", what, d->name);
         return set_from_text(a, d, item->valuestring, what, err);
@@ -222,6 +228,7 @@ void vd_attn_param_format(const vd_attn_param_desc *d, const void *cfg, char *bu
     case VD_ATTN_PARAM_FLOAT: snprintf(buf, cap, "%g", (double)*(const float *)field); break;
     case VD_ATTN_PARAM_BOOL: snprintf(buf, cap, "%s", *(const bool *)field ? "true" : "false"); break;
     case VD_ATTN_PARAM_ENUM: snprintf(buf, cap, "%s", d->choices[*(const int *)field]); break;
+    case VD_ATTN_PARAM_STRING: snprintf(buf, cap, "\"%s\"", field); break;
     }
 }
 
