@@ -4,9 +4,10 @@
 // Frames are produced chunk by chunk in time (chunk_frames latent frames per decoder call, with
 // the per-layer feature cache carrying the last two input frames of every causal conv), so
 // memory does not grow with the frame count; each chunk's frames are handed to a callback as
-// soon as they exist. With tiling, the latent is cut into overlapping spatial tiles (each tile
-// keeps its own cache) and the tiles' outputs are blended linearly over the overlap, in the
-// order diffusers' AutoencoderKLWan.tiled_decode uses.
+// soon as they exist. With tiling, the latent is cut into overlapping spatial tiles decoded one
+// after the other through all frames (device memory = one tile's caches and activations; the
+// tiles' outputs are kept on the host), then blended linearly over the overlap in the order
+// diffusers' AutoencoderKLWan.tiled_decode uses; frames are emitted once every tile is done.
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>

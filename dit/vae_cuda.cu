@@ -260,8 +260,7 @@ static vd_status upload_res(vae_dev *d, vd_vae_resblock *r, vd_error *err) {
     return VD_OK;
 }
 
-static vd_status vae_dev_init(vd_vae *v, const vd_vae_decode_opts *o, vd_error *err) {
-    if (v->dev) return VD_OK;
+static vd_status vae_dev_init_inner(vd_vae *v, const vd_vae_decode_opts *o, vd_error *err) {
     vae_dev *d = (vae_dev *)calloc(1, sizeof *d);
     if (!d) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");
     v->dev = d;
@@ -294,6 +293,16 @@ static vd_status vae_dev_init(vd_vae *v, const vd_vae_decode_opts *o, vd_error *
     VD_TRY(upload_conv(d, &v->conv_out, err));
     VD_CUDA_TRY(err, cudaStreamSynchronize(d->stream));
     return VD_OK;
+}
+
+extern "C" void vd_vae_cuda_release(vd_vae *v);
+
+// Creates the device state once per VAE; on failure nothing is left half-built.
+static vd_status vae_dev_init(vd_vae *v, const vd_vae_decode_opts *o, vd_error *err) {
+    if (v->dev) return VD_OK;
+    vd_status st = vae_dev_init_inner(v, o, err);
+    if (st != VD_OK) vd_vae_cuda_release(v);
+    return st;
 }
 
 // Frees the device copies (called from vd_vae_free). Weight buffers are released by freeing the
@@ -439,8 +448,9 @@ static vd_status pad_conv(vd_vae_runner *r, const vd_vae_conv *cv, dbuf *P, int 
 }
 
 // x -> (norm [+ SiLU] | copy) -> causal conv (+ res)
-static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const dact *x, int mode,
-                           const float *res, dact *out, vd_error *err) {
+// consume: x's buffer is released right after it was read into P (stream order makes that safe).
+static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, dact *x, int mode,
+                           bool consume, const float *res, dact *out, vd_error *err) {
     dbuf P = {};
     VD_TRY(pad_begin(r, cv, x->t, x->h, x->w, &P, err));
     const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * (x->w + 2 * (cv->kw / 2));
@@ -452,15 +462,18 @@ static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
         dbuf_free(r->d, &P);
         return vd_error_set(err, VD_ERR_CUDA, "vae_cuda: norm_pad kernel: %s", cudaGetErrorString(ce));
     }
-    return pad_conv(r, cv, &P, x->t, x->h, x->w, res, out, err);
+    const int t = x->t, h = x->h, w = x->w;
+    if (consume) dbuf_free(r->d, &x->b);
+    return pad_conv(r, cv, &P, t, h, w, res, out, err);
 }
 
 static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, dact *x, vd_error *err) {
     dact h = {}, y1 = {}, y2 = {};
     vd_status st = VD_OK;
     if (rb->has_shortcut) st = conv_run(r, &rb->shortcut, x->b.p, x->t, x->h, x->w, NULL, &h, err);
-    if (st == VD_OK) st = prep_conv(r, &rb->norm1, &rb->conv1, x, 2, NULL, &y1, err);
-    if (st == VD_OK) st = prep_conv(r, &rb->norm2, &rb->conv2, &y1, 2, rb->has_shortcut ? h.b.p : x->b.p, &y2, err);
+    // with a shortcut, x is not needed after norm1 (the residual is h)
+    if (st == VD_OK) st = prep_conv(r, &rb->norm1, &rb->conv1, x, 2, rb->has_shortcut, NULL, &y1, err);
+    if (st == VD_OK) st = prep_conv(r, &rb->norm2, &rb->conv2, &y1, 2, true, rb->has_shortcut ? h.b.p : x->b.p, &y2, err);
     dbuf_free(r->d, &h.b);
     dbuf_free(r->d, &y1.b);
     dbuf_free(r->d, &x->b);
@@ -602,7 +615,7 @@ static vd_status cuda_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t
     z.c = Z, z.t = t, z.h = h, z.w = w;
     st = conv_run(r, &v->post_quant, z.b.p, t, h, w, NULL, &pq, err);
     dbuf_free(d, &z.b);
-    if (st == VD_OK) st = prep_conv(r, NULL, &v->conv_in, &pq, 0, NULL, &x, err);
+    if (st == VD_OK) st = prep_conv(r, NULL, &v->conv_in, &pq, 0, true, NULL, &x, err);
     dbuf_free(d, &pq.b);
     if (st == VD_OK) st = resblock(r, &v->mid_res[0], &x, err);
     if (st == VD_OK) st = attention(r, &v->mid_attn, &x, err);
@@ -613,7 +626,7 @@ static vd_status cuda_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t
         if (st == VD_OK && u->up.mode != VD_VAE_UP_NONE) st = upsampler(r, &u->up, &x, err);
     }
     dact y = {};
-    if (st == VD_OK) st = prep_conv(r, &v->norm_out, &v->conv_out, &x, 2, NULL, &y, err);
+    if (st == VD_OK) st = prep_conv(r, &v->norm_out, &v->conv_out, &x, 2, true, NULL, &y, err);
     dbuf_free(d, &x.b);
     if (st == VD_OK) {
         cudaError_t ce = cudaMemcpyAsync(out, y.b.p, (size_t)y.c * y.t * y.h * y.w * sizeof(float),

@@ -104,6 +104,27 @@ static vd_status emit_frame(emitter *e, vd_error *err) {
     return e->fn ? e->fn(e->user, &fr, err) : VD_OK;
 }
 
+// Composes frames [0, tframes) from the tiles' [0, stride) crops (tile outputs [oc, tframes, ph, pw])
+// and emits them.
+static vd_status compose_emit(emitter *em, const tile *tiles, int64_t nt, int64_t tframes, int64_t s, int64_t sh,
+                              int64_t sw, vd_error *err) {
+    const int64_t Hs = em->H, Ws = em->W;
+    for (int64_t f = 0; f < tframes; f++) {
+        for (int64_t k = 0; k < nt; k++) {
+            const tile *tl = &tiles[k];
+            const int64_t ph = tl->h * s, pw = tl->w * s;
+            const int64_t ch = ph < sh * s ? ph : sh * s, cw = pw < sw * s ? pw : sw * s;
+            const int64_t n = tl->x0 * s + cw <= Ws ? cw : Ws - tl->x0 * s;
+            for (int64_t c = 0; c < em->oc; c++)
+                for (int64_t y = 0; y < ch && tl->y0 * s + y < Hs; y++)
+                    memcpy(em->chw + (c * Hs + tl->y0 * s + y) * Ws + tl->x0 * s,
+                           tl->out + ((c * tframes + f) * ph + y) * pw, (size_t)n * sizeof(float));
+        }
+        VD_TRY(emit_frame(em, err));
+    }
+    return VD_OK;
+}
+
 vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t H, int64_t W,
                         const vd_vae_decode_opts *opts, vd_vae_frame_fn fn, void *user, vd_vae_decode_stats *stats,
                         vd_error *err) {
@@ -141,7 +162,8 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
     const int64_t blend_h_px = (th - sh) * s, blend_w_px = (tw - sw) * s;
     tile *tiles = calloc((size_t)nt, sizeof *tiles);
     emitter em = {fn, user, 0, oc, Hs, Ws, NULL, NULL};
-    float *zc = NULL;
+    float *zc = NULL, *scratch = NULL;
+    size_t peak = 0;
     vd_status st = VD_OK;
     double t0 = now_s();
     if (!tiles) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory");
@@ -149,6 +171,11 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
     const int64_t max_tout = vd_vae_chunk_out_frames(cfg, 1, max_t) > vd_vae_chunk_out_frames(cfg, 0, max_t)
                                  ? vd_vae_chunk_out_frames(cfg, 1, max_t)
                                  : vd_vae_chunk_out_frames(cfg, 0, max_t);
+    const int64_t Fout = vd_vae_out_frames(cfg, F);
+    // Untiled: one stream, frames emitted per chunk. Tiled: tile after tile through all frames
+    // (device memory = one tile's caches and activations), outputs kept on the host, blended and
+    // emitted at the end.
+    const int64_t tile_frames = tiled ? Fout : max_tout;
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++) {
             tile *tl = &tiles[i * cols + j];
@@ -156,30 +183,33 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
             tl->x0 = j * sw;
             tl->h = H - tl->y0 < th ? H - tl->y0 : th;
             tl->w = W - tl->x0 < tw ? W - tl->x0 : tw;
-            if ((st = be->create(v, tl->h, tl->w, opts, &tl->runner, err)) != VD_OK) goto done;
-            tl->out = vd_host_alloc((size_t)(oc * max_tout * tl->h * s * tl->w * s) * sizeof(float));
+            tl->out = vd_host_alloc((size_t)(oc * tile_frames * tl->h * s * tl->w * s) * sizeof(float));
             if (!tl->out) {
                 st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory for tile outputs");
                 goto done;
             }
         }
     zc = vd_host_alloc((size_t)(C * max_t * th * tw) * sizeof(float));
+    scratch = tiled ? vd_host_alloc((size_t)(oc * max_tout * th * s * tw * s) * sizeof(float)) : NULL;
     em.chw = vd_host_alloc((size_t)(oc * Hs * Ws) * sizeof(float));
     em.rgb = vd_host_alloc((size_t)(oc * Hs * Ws));
-    if (!zc || !em.chw || !em.rgb) {
+    if (!zc || !em.chw || !em.rgb || (tiled && !scratch)) {
         st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory for frame buffers");
         goto done;
     }
     if (tiled)
         VD_LOGI("vae_decode: %lld x %lld tiles of %lldx%lld latent px, stride %lldx%lld, blend %lldx%lld px",
-                    (long long)rows, (long long)cols, (long long)th, (long long)tw, (long long)sh, (long long)sw,
-                    (long long)blend_h_px, (long long)blend_w_px);
+                (long long)rows, (long long)cols, (long long)th, (long long)tw, (long long)sh, (long long)sw,
+                (long long)blend_h_px, (long long)blend_w_px);
 
-    for (int64_t f0 = 0; f0 < F; f0 += max_t) {
-        const int64_t t = F - f0 < max_t ? F - f0 : max_t;
-        const int64_t tout = vd_vae_chunk_out_frames(cfg, f0, t);
-        for (int64_t k = 0; k < nt; k++) {
-            tile *tl = &tiles[k];
+    for (int64_t k = 0; k < nt; k++) {
+        tile *tl = &tiles[k];
+        const int64_t ph = tl->h * s, pw = tl->w * s;
+        if ((st = be->create(v, tl->h, tl->w, opts, &tl->runner, err)) != VD_OK) goto done;
+        int64_t fo = 0; // output frames of this tile so far
+        for (int64_t f0 = 0; f0 < F; f0 += max_t) {
+            const int64_t t = F - f0 < max_t ? F - f0 : max_t;
+            const int64_t tout = vd_vae_chunk_out_frames(cfg, f0, t);
             // zc [C, t, tl->h, tl->w] = z[:, f0:f0+t, y0:, x0:] (de-normalized)
             for (int64_t c = 0; c < C; c++) {
                 const float sd = opts->denormalize ? cfg->latents_std[c] : 1.0f;
@@ -191,48 +221,44 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
                         for (int64_t x = 0; x < tl->w; x++) dst[x] = opts->denormalize ? src[x] * sd + mu : src[x];
                     }
             }
-            if ((st = be->decode_chunk(tl->runner, zc, t, tl->out, err)) != VD_OK) goto done;
+            if ((st = be->decode_chunk(tl->runner, zc, t, tiled ? scratch : tl->out, err)) != VD_OK) goto done;
+            if (!tiled) {
+                if ((st = compose_emit(&em, tl, 1, tout, s, sh, sw, err)) != VD_OK) goto done;
+                continue;
+            }
+            // scratch [oc, tout, ph, pw] -> tile out [oc, Fout, ph, pw] at frame fo
+            for (int64_t c = 0; c < oc; c++)
+                memcpy(tl->out + (c * Fout + fo) * ph * pw, scratch + c * tout * ph * pw,
+                       (size_t)(tout * ph * pw) * sizeof(float));
+            fo += tout;
         }
+        size_t p = be->peak_bytes(tl->runner);
+        if (p > peak) peak = p;
+        be->destroy(tl->runner);
+        tl->runner = NULL;
+    }
+    if (tiled) {
         // Blend in place, row-major, as diffusers does (each tile against its final upper/left neighbours).
         for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < cols; j++) {
                 tile *b = &tiles[i * cols + j];
                 if (i > 0) {
                     tile *a = &tiles[(i - 1) * cols + j];
-                    blend_v(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * tout, blend_h_px);
+                    blend_v(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * Fout, blend_h_px);
                 }
                 if (j > 0) {
                     tile *a = &tiles[i * cols + j - 1];
-                    blend_h(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * tout, blend_w_px);
+                    blend_h(a->out, a->h * s, a->w * s, b->out, b->h * s, b->w * s, oc * Fout, blend_w_px);
                 }
             }
-        // Compose each frame from the tiles' [0, stride) crops and emit it.
-        for (int64_t f = 0; f < tout; f++) {
-            for (int64_t k = 0; k < nt; k++) {
-                const tile *tl = &tiles[k];
-                const int64_t ph = tl->h * s, pw = tl->w * s;
-                const int64_t ch = ph < sh * s ? ph : sh * s, cw = pw < sw * s ? pw : sw * s;
-                for (int64_t c = 0; c < oc; c++)
-                    for (int64_t y = 0; y < ch && tl->y0 * s + y < Hs; y++) {
-                        const int64_t n = tl->x0 * s + cw <= Ws ? cw : Ws - tl->x0 * s;
-                        memcpy(em.chw + (c * Hs + tl->y0 * s + y) * Ws + tl->x0 * s,
-                               tl->out + ((c * tout + f) * ph + y) * pw, (size_t)n * sizeof(float));
-                    }
-            }
-            if ((st = emit_frame(&em, err)) != VD_OK) goto done;
-        }
+        st = compose_emit(&em, tiles, nt, Fout, s, sh, sw, err);
     }
 done:
     if (stats) {
         stats->seconds = now_s() - t0;
         stats->frames = em.next_index;
         stats->n_tiles = (int)nt;
-        stats->peak_device_bytes = 0;
-        for (int64_t k = 0; k < nt; k++)
-            if (tiles[k].runner) {
-                size_t p = be->peak_bytes(tiles[k].runner);
-                if (p > stats->peak_device_bytes) stats->peak_device_bytes = p;
-            }
+        stats->peak_device_bytes = peak;
     }
     for (int64_t k = 0; k < nt; k++) {
         if (tiles[k].runner) be->destroy(tiles[k].runner);
@@ -240,6 +266,7 @@ done:
     }
     free(tiles);
     vd_host_free(zc);
+    vd_host_free(scratch);
     vd_host_free(em.chw);
     vd_host_free(em.rgb);
     return st;
