@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dit/tokenizer_json.h"
 #include "dit/tokenizer_unicode.h"
 #include "lib/log.h"
 
@@ -19,7 +20,9 @@ void vd_tokenize_opts_init(vd_tokenize_opts *o) {
     o->add_special = true;
 }
 
-static vd_status load_model(vd_tokenizer *t, const cJSON *model, vd_error *err) {
+// have_vocab: the vocab was already read by the fast scanner (tokenizer_json.c) and cut out of
+// the document given to cJSON.
+static vd_status load_model(vd_tokenizer *t, const cJSON *model, bool have_vocab, vd_error *err) {
     if (!cJSON_IsObject(model)) return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: no \"model\" object");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
     if (cJSON_IsString(type) && strcmp(type->valuestring, "Unigram"))
@@ -28,10 +31,11 @@ static vd_status load_model(vd_tokenizer *t, const cJSON *model, vd_error *err) 
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     if (!cJSON_IsArray(vocab))
         return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: model has no \"vocab\" array (not a Unigram model?)");
-    int n = cJSON_GetArraySize(vocab);
-    VD_TRY(vd_unigram_init(&t->model, n, err));
+    int n = have_vocab ? t->model.n_pieces : cJSON_GetArraySize(vocab);
+    if (!have_vocab) VD_TRY(vd_unigram_init(&t->model, n, err));
     int32_t id = 0;
     const cJSON *e;
+    if (have_vocab) vocab = NULL;   // entries already added
     cJSON_ArrayForEach(e, vocab) {
         const cJSON *s = cJSON_GetArrayItem(e, 0);
         const cJSON *sc = s ? s->next : NULL;
@@ -190,9 +194,9 @@ static vd_status load_added(vd_tokenizer *t, const cJSON *list, vd_error *err) {
     return VD_OK;
 }
 
-static vd_status load_root(vd_tokenizer *t, const cJSON *root, vd_error *err) {
+static vd_status load_root(vd_tokenizer *t, const cJSON *root, bool have_vocab, vd_error *err) {
     if (!cJSON_IsObject(root)) return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: the JSON root is not an object");
-    VD_TRY(load_model(t, cJSON_GetObjectItemCaseSensitive(root, "model"), err));
+    VD_TRY(load_model(t, cJSON_GetObjectItemCaseSensitive(root, "model"), have_vocab, err));
     t->vocab_size = t->model.n_pieces;
     VD_TRY(vd_normalizer_from_json(&t->norm, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err));
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
@@ -214,19 +218,44 @@ static vd_status load_root(vd_tokenizer *t, const cJSON *root, vd_error *err) {
 
 vd_status vd_tokenizer_load_json(vd_tokenizer **out, const char *json, size_t len, vd_error *err) {
     *out = NULL;
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    vd_tokenizer *t = (vd_tokenizer *)calloc(1, sizeof *t);
+    if (!t) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
+    // The vocab array goes through the fast scanner; cJSON sees the document with "[]" in its place.
+    size_t va, vb;
+    bool have_vocab = false;
+    char *rest = NULL;
+    const char *doc = json;
+    size_t doc_len = len;
+    if (vd_json_find_model_vocab(json, len, &va, &vb) == 0 && json[va] == '[') {
+        vd_status s = vd_json_parse_vocab(json + va, vb - va, &t->model, err);
+        if (s != VD_OK) {
+            vd_tokenizer_free(t);
+            return s;
+        }
+        have_vocab = true;
+        rest = (char *)malloc(len - (vb - va) + 3);
+        if (!rest) {
+            vd_tokenizer_free(t);
+            return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
+        }
+        memcpy(rest, json, va);
+        memcpy(rest + va, "[]", 2);
+        memcpy(rest + va + 2, json + vb, len - vb);
+        doc = rest;
+        doc_len = len - (vb - va) + 2;
+    }
+    cJSON *root = cJSON_ParseWithLength(doc, doc_len);
     if (!root) {
         const char *ep = cJSON_GetErrorPtr();
-        size_t at = ep && ep >= json && ep <= json + len ? (size_t)(ep - json) : 0;
+        size_t at = ep && ep >= doc && ep <= doc + doc_len ? (size_t)(ep - doc) : 0;
+        if (have_vocab && at > va) at += vb - va - 2;   // offset in the original text
+        free(rest);
+        vd_tokenizer_free(t);
         return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: invalid JSON near byte %zu of %zu%s", at, len,
                             at + 16 >= len ? " (hint: the file looks truncated; re-download it)" : "");
     }
-    vd_tokenizer *t = (vd_tokenizer *)calloc(1, sizeof *t);
-    if (!t) {
-        cJSON_Delete(root);
-        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
-    }
-    vd_status s = load_root(t, root, err);
+    free(rest);
+    vd_status s = load_root(t, root, have_vocab, err);
     cJSON_Delete(root);
     if (s != VD_OK) {
         vd_tokenizer_free(t);

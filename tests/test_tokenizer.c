@@ -266,17 +266,21 @@ static void test_load_time(void) {
     char *big = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     size_t blen = strlen(big);
-    struct timespec t0, t1;
+    // The bound is on CPU time: wall time on a shared CI box measures the other jobs too.
+    struct timespec t0, t1, c0, c1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     vd_tokenizer *t = NULL;
     vd_error err = {0};
     vd_status s = vd_tokenizer_load_json(&t, big, blen, &err);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    printf("load: %d pieces, %.1f MB of JSON in %.3f s (bound 1.0 s on a loaded 2-core box)\n",
-           t ? t->model.n_pieces : -1, (double)blen / 1e6, sec);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    double sec = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+    printf("load: %d pieces, %.1f MB of JSON in %.3f s CPU (%.3f s wall; bound 0.5 s CPU)\n",
+           t ? t->model.n_pieces : -1, (double)blen / 1e6, sec, wall);
     VT_EXPECT(s == VD_OK && t && t->model.n_pieces == 256384);
-    VT_EXPECT(sec < 1.0);
+    VT_EXPECT(sec < 0.5);
     if (t) {
         // A few lookups of synthetic pieces resolve to their ids.
         vd_tokenize_opts o;
