@@ -87,8 +87,10 @@ static vd_status y4m_reader_open(void **state, const char *path, int *w, int *h,
                           Y4M_MAX_DIM);
         goto fail;
     }
-    if (!strncmp(chroma, "420", 3) && !strchr(chroma, 'p')) s->sx = s->sy = 1; // 420, 420jpeg, 420mpeg2 (not 420p10)
-    else if (!strcmp(chroma, "420paldv")) s->sx = s->sy = 1;
+    // 4:2:0 sitings differ only in where chroma samples sit; nearest-neighbour upsampling ignores it.
+    if (!strcmp(chroma, "420") || !strcmp(chroma, "420jpeg") || !strcmp(chroma, "420mpeg2") ||
+        !strcmp(chroma, "420paldv"))
+        s->sx = s->sy = 1;
     else if (!strcmp(chroma, "422")) s->sx = 1, s->sy = 0;
     else if (!strcmp(chroma, "444")) s->sx = s->sy = 0;
     else if (!strcmp(chroma, "mono")) s->sx = s->sy = -1;

@@ -23,13 +23,13 @@ typedef struct {
     bool padded;       // 4:2:0 codec: odd sizes padded to even
 } writer_case;
 
-// Thresholds: measured PSNR minus a margin of ~2 dB (printed per run; x264 preset fast, CRF 18
-// gives 34.4..39 dB on these tiny frames, VP9 CRF 30 34.6..36). PNG is lossless;
-// y4m is 4:4:4 8-bit BT.601, so only RGB->YCbCr->RGB rounding (~+-1 level, > 45 dB).
+// Thresholds: measured PSNR minus ~2 dB (printed per run). x264 preset fast CRF 18 gives
+// 32.4..35.6 dB on these tiny frames (64x48 is the lowest), VP9 CRF 30 32.8..34.1 dB.
+// PNG is lossless; y4m is 4:4:4 8-bit BT.601, so only RGB->YCbCr->RGB rounding (~52 dB).
 static const writer_case k_cases[] = {
-    {"out.mp4", 32.0, true},
-    {"out.webm", 32.0, true},
-    {"out.mkv", 32.0, true},
+    {"out.mp4", 30.0, true},
+    {"out.webm", 30.0, true},
+    {"out.mkv", 30.0, true},
     {"out.y4m", 45.0, false},
     {"seq/%04d.png", INFINITY, false},
 };
@@ -168,9 +168,9 @@ static void run_case(const writer_case *c, int w, int h, int fps) {
         vd_video_reader_close(rd);
     }
     // Independent decoder: the ffmpeg CLI reads the file back (its own demuxer, decoder and
-    // YUV->RGB conversion from the stream's tags); same frame count, PSNR threshold 3 dB lower:
-    // the CLI's default swscale upsamples 4:2:0 chroma without full interpolation and without
-    // accurate rounding (measured 2.5..4 dB below our reader on these frames).
+    // YUV->RGB conversion from the stream's tags); same frame count, PSNR threshold 3 dB lower
+    // (our reader uses the CLI's default conversion, so today both measure the same; the margin
+    // leaves room for another FFmpeg version's converter).
     if (!is_seq && have_tool("ffmpeg")) {
         char cmd[1400];
         snprintf(cmd, sizeof cmd, "ffmpeg -v error -i '%s' -f rawvideo -pix_fmt rgb24 -", path);
