@@ -15,6 +15,7 @@ static const vd_command k_commands[] = {
     {"encode", "re-encode frames or a video to mp4/webm/mkv/y4m/png", cmd_encode},
     {"compare", "PSNR and SSIM between two videos or frame sequences", cmd_compare},
     {"tokenize", "print the token ids of a text (umT5 tokenizer.json, as the Wan pipeline tokenizes)", cmd_tokenize},
+    {"encode-text", "umT5 text embeddings of a prompt (and a negative prompt) for Wan, to safetensors", cmd_encode_text},
 };
 
 static void usage(FILE *f) {
