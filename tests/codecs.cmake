@@ -7,3 +7,4 @@ vdit_add_test(NAME test_codecs_grid LABEL cpu SOURCES test_codecs_grid.c LIBS vd
 # End-to-end CLI test: runs the built vdit binary, so building this test builds vdit too.
 vdit_add_test(NAME test_codecs_cli LABEL cpu SOURCES test_codecs_cli.c LIBS vdit_codecs TIMEOUT 300)
 add_dependencies(test_codecs_cli vdit)
+vdit_add_test(NAME test_codecs_y4m LABEL cpu SOURCES test_codecs_y4m.c LIBS vdit_codecs)
