@@ -2,12 +2,14 @@
 // umT5 encoder. Writes prompt_embeds [1, max_len, d_model] f32 (rows past the real length are
 // zero, as the Wan pipeline pads), prompt_ids [max_len] i32 and prompt_len [1] i32; with
 // --negative also negative_prompt_embeds / negative_prompt_ids / negative_prompt_len.
+// Prompts are whitespace-cleaned as Wan does; Wan's ftfy / HTML-unescape step is not applied.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "apps/commands.h"
+#include "dit/tokenizer_clean.h"
 #include "dit/tokenizer_hf.h"
 #include "dit/umt5_model.h"
 #include "lib/device.h"
@@ -112,7 +114,12 @@ int cmd_encode_text(int argc, char **argv) {
         vd_tokenize_opts_init(&o);
         o.max_len = max_len;
         vd_tokens tk;
-        if (vd_tokenizer_encode(tok, texts[i], strlen(texts[i]), &o, &tk, &err) != VD_OK) goto fail;
+        size_t clen;
+        char *clean = vd_text_whitespace_clean(texts[i], strlen(texts[i]), &clen);
+        vd_status ts = clean ? vd_tokenizer_encode(tok, clean, clen, &o, &tk, &err)
+                             : vd_error_set(&err, VD_ERR_OUT_OF_MEMORY, "out of memory");
+        free(clean);
+        if (ts != VD_OK) goto fail;
         memcpy(ids[i], tk.ids, (size_t)max_len * sizeof(int32_t));
         vd_tokens_free(&tk);
     }

@@ -1,8 +1,9 @@
-// Wan text conditioning: tokenize, encode the real tokens on the CPU or CUDA, zero the rows
+// Wan text conditioning: whitespace_clean (tokenizer_clean.h), tokenize, encode the real tokens on the CPU or CUDA, zero the rows
 // past the real length (the Wan pipeline's `u[:v]` then zero padding to 512).
 #include <stdlib.h>
 #include <string.h>
 
+#include "dit/tokenizer_clean.h"
 #include "dit/umt5_model.h"
 #include "lib/log.h"
 
@@ -21,9 +22,16 @@ vd_status vd_umt5_encode_texts(vd_umt5 *m, const vd_tokenizer *tok, const char *
         vd_tokenize_opts_init(&o);
         o.max_len = max_len;
         vd_tokens tk;
-        const char *text = texts[i] ? texts[i] : "";
+        const char *raw = texts[i] ? texts[i] : "";
+        size_t clen;
+        char *text = vd_text_whitespace_clean(raw, strlen(raw), &clen);
+        if (!text) {
+            s = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "umt5: out of memory cleaning text %d", i);
+            break;
+        }
         if (!text[0]) VD_LOGI("umt5: text %d is empty; it encodes to </s> alone", i);
-        s = vd_tokenizer_encode(tok, text, strlen(text), &o, &tk, err);
+        s = vd_tokenizer_encode(tok, text, clen, &o, &tk, err);
+        free(text);
         if (s != VD_OK) break;
         for (int t = 0; t < tk.n_real && s == VD_OK; t++)
             if (tk.ids[t] < 0 || tk.ids[t] >= m->cfg.vocab)

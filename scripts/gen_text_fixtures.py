@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import re
 import struct
 
 import sentencepiece as spm
@@ -290,7 +291,9 @@ def gen_tokenizers(out):
         text = raw.decode("utf-8", errors="replace")
         uni.append({"text_b64": base64.b64encode(raw).decode(),
                     "sanitized_b64": base64.b64encode(text.encode("utf-8")).decode(),
-                    "graphemes": [len(g.encode("utf-8")) for g in regex.findall(r"\X", text)]})
+                    "graphemes": [len(g.encode("utf-8")) for g in regex.findall(r"\X", text)],
+                    # Wan's whitespace_clean (diffusers pipeline_wan.py)
+                    "ws_clean_b64": base64.b64encode(re.sub(r"\s+", " ", text).strip().encode("utf-8")).decode()})
     with open(os.path.join(out, "unicode_cases.json"), "w") as f:
         json.dump(uni, f, separators=(",", ":"))
     with open(os.path.join(out, "tokenizer_cases.json"), "w") as f:

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "dit/tokenizer_charsmap.h"
+#include "dit/tokenizer_clean.h"
 #include "dit/tokenizer_hf.h"
 #include "dit/tokenizer_unicode.h"
 #include "lib/log.h"
@@ -134,6 +135,16 @@ static void test_unicode(void) {
             bad_s++;
             fprintf(stderr, "FAIL unicode case %d: U+FFFD repair differs from Python\n", idx);
         }
+        uint8_t *wsc;
+        size_t wlen2, olen;
+        VT_EXPECT(vd_base64_decode(cJSON_GetObjectItem(c, "ws_clean_b64")->valuestring, &wsc, &wlen2, &err) == VD_OK);
+        char *cl = vd_text_whitespace_clean(clean, clen, &olen);
+        if (olen != wlen2 || memcmp(cl, wsc, olen)) {
+            bad_s++;
+            fprintf(stderr, "FAIL unicode case %d: whitespace_clean differs from Python's re.sub(r'\\s+', ' ', t).strip()\n", idx);
+        }
+        free(cl);
+        free(wsc);
         const cJSON *g = cJSON_GetObjectItem(c, "graphemes");
         size_t pos = 0;
         int gi = 0;
@@ -156,7 +167,7 @@ static void test_unicode(void) {
         free(clean);
         idx++;
     }
-    printf("unicode: %d strings, %d grapheme mismatches, %d U+FFFD-repair mismatches (tables: Unicode %s)\n", idx,
+    printf("unicode: %d strings, %d grapheme mismatches, %d U+FFFD-repair or whitespace_clean mismatches (tables: Unicode %s)\n", idx,
            bad_g, bad_s, vd_unicode_data_version);
     vt_failures += bad_g + bad_s;
     cJSON_Delete(cases);
