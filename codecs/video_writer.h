@@ -60,7 +60,8 @@ typedef struct vd_video_writer vd_video_writer; // opaque
 // Opens a writer for frames of width x height (1..16384). Nothing exists under path until close().
 vd_status vd_video_writer_open(vd_video_writer **out, const char *path, int width, int height,
                                const vd_video_writer_options *opt, vd_error *err);
-// rgb: [height, width, 3] uint8 with row stride `stride` bytes (0 = width * 3).
+// rgb: [height, width, 3] uint8 with row stride `stride` bytes (0 = width * 3). On failure the
+// writer is unusable: call vd_video_writer_abort (which removes the partial output).
 vd_status vd_video_writer_write(vd_video_writer *w, const uint8_t *rgb, size_t stride, vd_error *err);
 // Flushes the encoder, finishes the container and renames the output into place; frees w.
 // Writing zero frames is an error (nothing is left behind). On any failure the output is removed.
