@@ -21,7 +21,7 @@ static void radial_case(int F, int Hp, int Wp, int NH, int NKV, int D, int tile,
     int64_t kept = vd_radial_tile_mask(mask, F, s, rc);
     at_csr csr;
     csr.indptr = malloc(sizeof(int32_t) * (T + 1));
-    csr.indices = malloc(sizeof(int32_t) * ((size_t)T * T));
+    csr.indices = malloc(sizeof(int32_t) * ((size_t)T * T + 1));
     vd_attn_mask_to_csr_cpu(csr.indptr, csr.indices, mask, T, T);
     csr.m = (vd_block_csr){.tile_q = tile, .tile_kv = tile, .n_q_tiles = T, .n_kv_tiles = T, .n_groups = 1,
                            .indptr = csr.indptr, .indices = csr.indices};
