@@ -7,7 +7,7 @@
 
 #include "dit/vae.h"
 #include "lib/safetensors.h"
-#include "test_util.h"
+#include "tests/test_util.h"
 
 typedef struct {
     int F, H, W;

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "dit/vae.h"
-#include "test_util.h"
-#include "../vae_fixture.h"
+#include "tests/test_util.h"
+#include "tests/vae_fixture.h"
 
 static double max_abs(const float *x, int64_t n) {
     double m = 0;
