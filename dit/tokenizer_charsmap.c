@@ -128,6 +128,10 @@ const char *vd_charsmap_replacement(const vd_charsmap *cm, uint32_t value, size_
         return cm->normalized + cm->normalized_len;
     }
     const char *p = cm->normalized + value;
+    if (((uint8_t)p[0] & 0xC0) == 0x80) {   // points inside a character: a corrupt map; no text
+        *rep_len = 0;
+        return p;
+    }
     *rep_len = strnlen(p, cm->normalized_len - value);
     return p;
 }

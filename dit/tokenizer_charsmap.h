@@ -36,7 +36,8 @@ void vd_charsmap_free(vd_charsmap *cm);
 // pairs; returns how many keys matched. Out-of-range positions in a corrupt trie end the walk.
 size_t vd_charsmap_prefixes(const vd_charsmap *cm, const uint8_t *s, size_t len, size_t *key_len,
                             uint32_t *value, size_t cap);
-// The replacement string stored at value (up to the next NUL); *rep_len bytes.
+// The replacement string stored at value (up to the next NUL); *rep_len bytes. Always
+// well-formed UTF-8 (the blob is validated; an offset inside a character gives "").
 const char *vd_charsmap_replacement(const vd_charsmap *cm, uint32_t value, size_t *rep_len);
 
 #ifdef __cplusplus

@@ -89,7 +89,8 @@ static vd_status add_pretok(vd_tokenizer *t, const cJSON *j, int depth, vd_error
         st->kind = VD_PRETOK_METASPACE;
         const cJSON *rep = cJSON_GetObjectItemCaseSensitive(j, "replacement");
         if (!cJSON_IsString(rep) || rep->valuestring[0] == 0 ||
-            strlen(rep->valuestring) != vd_utf8_len((uint8_t)rep->valuestring[0]))
+            strlen(rep->valuestring) != vd_utf8_len((uint8_t)rep->valuestring[0]) ||
+            !vd_utf8_valid(rep->valuestring, strlen(rep->valuestring)))
             return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: Metaspace replacement must be one character");
         st->rep_len = strlen(rep->valuestring);
         memcpy(st->rep, rep->valuestring, st->rep_len);
@@ -171,6 +172,8 @@ static vd_status load_added(vd_tokenizer *t, const cJSON *list, vd_error *err) {
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(e, "content");
         if (!cJSON_IsNumber(id) || id->valuedouble < 0 || !cJSON_IsString(content) || content->valuestring[0] == 0)
             return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: added token %d lacks an id or a non-empty content", t->n_added);
+        if (!vd_utf8_valid(content->valuestring, strlen(content->valuestring)))
+            return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: added token %d's content is not valid UTF-8", t->n_added);
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "single_word")))
             return vd_error_set(err, VD_ERR_UNSUPPORTED, "tokenizer: added token '%s' has single_word=true, which is not "
                                 "implemented", content->valuestring);

@@ -85,6 +85,12 @@ oom:
     return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory parsing a Replace pattern");
 }
 
+static vd_status step_check_utf8(vd_norm_step *st, vd_error *err) {
+    if ((st->pat && !vd_utf8_valid(st->pat, st->pat_len)) || (st->content && !vd_utf8_valid(st->content, st->content_len)))
+        return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: a normalizer's pattern or content is not valid UTF-8");
+    return VD_OK;
+}
+
 static vd_status step_from_json(vd_norm_step *st, const cJSON *j, vd_error *err) {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (!cJSON_IsString(type))
@@ -125,7 +131,7 @@ static vd_status step_from_json(vd_norm_step *st, const cJSON *j, vd_error *err)
             return vd_error_set(err, VD_ERR_FORMAT, "tokenizer: Replace normalizer pattern is neither String nor Regex");
         }
         if (!st->pat || !st->content) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
-        return VD_OK;
+        return step_check_utf8(st, err);
     }
     if (!strcmp(t, "Strip")) {
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "strip_left");
@@ -141,7 +147,7 @@ static vd_status step_from_json(vd_norm_step *st, const cJSON *j, vd_error *err)
         st->kind = VD_NORM_PREPEND;
         st->content_len = strlen(p->valuestring);
         st->content = dup_bytes(p->valuestring, st->content_len);
-        return st->content ? VD_OK : vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
+        return st->content ? step_check_utf8(st, err) : vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
     }
     return vd_error_set(err, VD_ERR_UNSUPPORTED,
                         "tokenizer: normalizer '%s' is not implemented (supported: Sequence, Precompiled, Replace, "

@@ -95,6 +95,17 @@ size_t vd_utf8_encode(uint32_t cp, uint8_t *out) {
     return 4;
 }
 
+bool vd_utf8_valid(const char *s, size_t len) {
+    const uint8_t *u = (const uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        bool bad;
+        i += vd_utf8_decode(u + i, len - i, &cp, &bad);
+        if (bad) return false;
+    }
+    return true;
+}
+
 char *vd_utf8_sanitize(const char *s, size_t len, size_t *out_len, size_t *n_replaced) {
     // Worst case: every byte becomes U+FFFD (3 bytes).
     if (len > (SIZE_MAX - 1) / 3) return NULL;

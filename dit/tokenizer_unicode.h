@@ -55,6 +55,9 @@ size_t vd_utf8_encode(uint32_t cp, uint8_t *out);
 // Byte length of the well-formed UTF-8 sequence starting with lead byte b (1..4).
 static inline size_t vd_utf8_len(uint8_t b) { return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4; }
 
+// True when s[0..len) is well-formed UTF-8.
+bool vd_utf8_valid(const char *s, size_t len);
+
 // Returns a malloc'ed well-formed copy of s[0..len) (NUL-terminated, *out_len bytes) with each
 // ill-formed subpart replaced by U+FFFD; *n_replaced counts the replacements. NULL when out of memory.
 char *vd_utf8_sanitize(const char *s, size_t len, size_t *out_len, size_t *n_replaced);
