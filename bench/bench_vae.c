@@ -4,7 +4,7 @@
 // on the same weights and latent and writes bench/results/vae_<date>.md).
 //
 //   bench_vae [--vae DIR | --random] [--input latent.safetensors] [--latent F,H,W] [--device cuda|cpu]
-//             [--chunk N] [--tile] [--warmup N] [--out video.safetensors]
+//             [--chunk N] [--tile] [--fp32] [--warmup N] [--out video.safetensors]
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--chunk")) o.chunk_frames = atoi(v), i++;
         else if (!strcmp(a, "--warmup")) warmup = atoi(v), i++;
         else if (!strcmp(a, "--tile")) o.tiling = true;
+        else if (!strcmp(a, "--fp32")) o.cuda_fp32 = true;
         else if (!strcmp(a, "--latent")) {
             if (sscanf(v, "%d,%d,%d", &F, &H, &W) != 3) {
                 fprintf(stderr, "bench_vae: --latent F,H,W\n");
@@ -156,7 +157,7 @@ int main(int argc, char **argv) {
            "\"precision\": \"%s\"}\n",
            dev, c->z_dim, F, H, W, (long long)stats.frames, (long long)sk.h, (long long)sk.w, o.chunk_frames,
            o.tiling ? "true" : "false", stats.n_tiles, total, sk.first_frame_s, stats.peak_device_bytes, pool_high,
-           vd_host_peak_rss(), getenv("VDIT_VAE_FP32") && getenv("VDIT_VAE_FP32")[0] == '1' ? "fp32" : "tf32");
+           vd_host_peak_rss(), o.cuda_fp32 ? "fp32" : "tf32");
     free(sk.video);
     vd_tensor_free(&z);
     vd_st_close(in);

@@ -52,6 +52,7 @@ typedef struct {
     int stride_h, stride_w;// tile stride in latent pixels (diffusers: 24 = 192 px; blend 64 px)
     vd_device_kind device; // VD_DEVICE_CPU or VD_DEVICE_CUDA
     int cuda_device;       // device id for CUDA
+    bool cuda_fp32;        // CUDA GEMMs in full fp32 (default: TF32 inputs, fp32 accumulate)
 } vd_vae_decode_opts;
 void vd_vae_decode_opts_default(vd_vae_decode_opts *o);
 

@@ -7,8 +7,8 @@
 // computed on the padded grid (columns with y >= H or x >= W are garbage and dropped when the
 // result is compacted to [Cout, t, H, W] with the bias and the optional residual added).
 // Weights are reordered once at upload to [tap][Cout][Cin]. GEMMs are cuBLAS SGEMM with TF32
-// tensor-op math by default (fp32 accumulate; torch's default for cuDNN convs too) or strict
-// fp32 when VDIT_VAE_FP32=1 is set in the environment.
+// tensor-op math by default (fp32 accumulate; torch's default for cuDNN convs too) or full fp32
+// with opts.cuda_fp32 (VDIT_VAE_FP32=1 in the environment sets it by default).
 //
 // Memory: activations come from cudaMallocAsync on the context stream (pool reuse); live bytes
 // (weights, caches, activations) are counted so the peak can be compared with torch's
@@ -273,9 +273,6 @@ static vd_status vae_dev_init_inner(vd_vae *v, const vd_vae_decode_opts *o, vd_e
     VD_CUDA_TRY(err, cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &thr));
     VAE_CUBLAS_TRY(err, cublasCreate(&d->blas));
     VAE_CUBLAS_TRY(err, cublasSetStream(d->blas, d->stream));
-    const char *e = getenv("VDIT_VAE_FP32");
-    d->fp32 = e && e[0] == '1';
-    VAE_CUBLAS_TRY(err, cublasSetMathMode(d->blas, d->fp32 ? CUBLAS_PEDANTIC_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
     VD_TRY(upload_conv(d, &v->post_quant, err));
     VD_TRY(upload_conv(d, &v->conv_in, err));
     VD_TRY(upload_res(d, &v->mid_res[0], err));
@@ -577,6 +574,9 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, dact *x,
 static vd_status cuda_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decode_opts *o, vd_vae_runner **out,
                              vd_error *err) {
     VD_TRY(vae_dev_init(v, o, err));
+    vae_dev *d = (vae_dev *)v->dev;
+    d->fp32 = o->cuda_fp32; // tiles of one decode run one after the other: one mode per decode
+    VAE_CUBLAS_TRY(err, cublasSetMathMode(d->blas, d->fp32 ? CUBLAS_DEFAULT_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
     vd_vae_runner *r = (vd_vae_runner *)calloc(1, sizeof *r);
     if (!r) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");
     r->v = v;

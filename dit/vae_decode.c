@@ -17,6 +17,8 @@ void vd_vae_decode_opts_default(vd_vae_decode_opts *o) {
     o->tile_h = o->tile_w = 32;
     o->stride_h = o->stride_w = 24;
     o->device = VD_DEVICE_CPU;
+    const char *e = getenv("VDIT_VAE_FP32"); // override for benchmarks and tests
+    o->cuda_fp32 = e && e[0] == '1';
 }
 
 typedef struct {
