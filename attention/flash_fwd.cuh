@@ -16,9 +16,14 @@
 // Layout: q/o [B, N_q, NH, D], k/v [B, N_kv, NKV, D], strides in elements (multiples of 8),
 // last dim contiguous. Shared memory rows are D bf16 = D/8 chunks of 16 B; chunk c of row r sits
 // at c ^ (r & 7), so the 8 rows an ldmatrix phase reads hit 8 different bank groups.
+//
+// VD_FLASH_EMU: a host emulator of the warp-level instructions (not part of the build) may define
+// this and provide the helpers below, to run this exact kernel body on the CPU.
 #pragma once
+#ifndef VD_FLASH_EMU
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#endif
 #include <math.h>
 #include <string.h>
 #include <stdint.h>
@@ -27,7 +32,11 @@
 
 namespace vdflash {
 
+#ifndef VD_FLASH_EMU
 typedef __nv_bfloat16 bf16;
+#else
+typedef uint16_t bf16;
+#endif
 constexpr int BKV = VD_FLASH_BKV;
 
 struct Args {
@@ -46,6 +55,7 @@ struct Args {
     int wg[3], wsize[3];
 };
 
+#ifndef VD_FLASH_EMU
 __device__ __forceinline__ uint32_t smem_u32(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
 
 __device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, bool valid) {
@@ -81,6 +91,7 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
     __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);   // .x (low half) = lo
     return *reinterpret_cast<uint32_t *>(&v);
 }
+#endif   // VD_FLASH_EMU
 
 // Element offset of chunk c (8 bf16) of row r in a swizzled [rows, D] tile.
 template <int D>
@@ -126,7 +137,11 @@ __global__ void __launch_bounds__(VD_FLASH_WARPS * 32, 2) flash_fwd_kernel(const
     constexpr int NW = VD_FLASH_WARPS, THREADS = NW * 32, BQ = 16 * MT * NW;
     constexpr int NT = BKV / 8;   // n8 tiles of S per m16 tile
     constexpr int DT = D / 8;     // n8 tiles of O per m16 tile
+#ifndef VD_FLASH_EMU
     extern __shared__ __align__(128) unsigned char smem_raw[];
+#else
+    unsigned char *smem_raw = emu_smem();
+#endif
     bf16 *sQ = reinterpret_cast<bf16 *>(smem_raw);   // [BQ, D]
     bf16 *sK = sQ + BQ * D;                           // [BKV, D]
     bf16 *sV = sK + BKV * D;                          // [BKV, D]
@@ -320,6 +335,7 @@ constexpr size_t smem_bytes() {
     return (size_t)(16 * MT * VD_FLASH_WARPS + 2 * BKV) * D * sizeof(bf16);
 }
 
+#ifndef VD_FLASH_EMU
 // Launches one instantiation over grid (q tiles, NH, B). Returns the cudaError of the launch.
 template <int D, int MT, bool SPARSE>
 cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
@@ -331,6 +347,7 @@ cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
     kern<<<grid, VD_FLASH_WARPS * 32, smem, stream>>>(a);
     return cudaGetLastError();
 }
+#endif   // VD_FLASH_EMU
 
 }   // namespace vdflash
 

@@ -9,3 +9,16 @@ foreach(t test_attn_flash_cuda test_attn_mask_cuda test_attn_radial_cuda)
   vdit_add_test(NAME ${t} LABEL gpu SOURCES gpu/${t}.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 600)
   target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 endforeach()
+
+# The flash kernel's body on the CPU through a warp-instruction emulator (C++ host code): catches
+# fragment-layout and masking bugs in CI without a GPU. Needs a C++ compiler; skipped otherwise.
+include(CheckLanguage)
+check_language(CXX)
+if(CMAKE_CXX_COMPILER)
+  enable_language(CXX)
+  vdit_add_test(NAME test_attn_flash_emu LABEL cpu SOURCES test_attn_flash_emu.cpp ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 120)
+  target_include_directories(test_attn_flash_emu PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  set_target_properties(test_attn_flash_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
+  target_compile_definitions(test_attn_flash_emu PRIVATE VD_FLASH_EMU=1)
+  target_compile_options(test_attn_flash_emu PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas>)
+endif()
