@@ -311,6 +311,10 @@ UMT5_CONFIGS = [
     ("umt5_c", 64, 16, 4, 96, 2, 96, 32, 128, 160, 150),
     ("umt5_tok", 32, 8, 4, 40, 2, None, 32, 128, 20, 20),   # vocab = tok_umt5.json's, for the text path
 ]
+# Storage variants: umt5_b as two shards + model.safetensors.index.json (Diffusers text_encoder
+# layout); umt5_c stored in float16 and in bfloat16 (ComfyUI / orig bf16 checkpoints), with the
+# reference computed in fp32 from the rounded weights.
+STORAGE = {"umt5_b": "sharded", "umt5_c": ("float16", "bfloat16")}
 
 WAN_PROMPTS = ["A cat walks on the grass, realistic style.", "", NEG_ZH]
 
@@ -346,9 +350,40 @@ def gen_umt5(out):
         h[n_real:] = 0.0   # Wan: rows past the real length are exactly zero
         sd = {k: v.contiguous() for k, v in model.state_dict().items() if k != "encoder.embed_tokens.weight"}
         os.makedirs(os.path.join(out, name), exist_ok=True)
-        save_file(sd, os.path.join(out, name, "model.safetensors"))
+        if STORAGE.get(name) == "sharded":
+            keys = sorted(sd)
+            half = len(keys) // 2
+            shards = {"model-00001-of-00002.safetensors": keys[:half], "model-00002-of-00002.safetensors": keys[half:]}
+            wm = {}
+            for fn, ks in shards.items():
+                save_file({k: sd[k] for k in ks}, os.path.join(out, name, fn))
+                wm.update({k: fn for k in ks})
+            total = sum(v.numel() * v.element_size() for v in sd.values())
+            with open(os.path.join(out, name, "model.safetensors.index.json"), "w") as f:
+                json.dump({"metadata": {"total_size": total}, "weight_map": wm}, f, indent=1)
+        else:
+            save_file(sd, os.path.join(out, name, "model.safetensors"))
         with open(os.path.join(out, name, "config.json"), "w") as f:
             json.dump(cfg.to_dict() | {"architectures": ["UMT5EncoderModel"]}, f, indent=1, default=str)
+        if isinstance(STORAGE.get(name), tuple):
+            for dt in STORAGE[name]:
+                tdt = getattr(torch, dt)
+                vname = "%s_%s" % (name, {"float16": "f16", "bfloat16": "bf16"}[dt])
+                rounded = UMT5EncoderModel(cfg).eval().float()
+                rounded.load_state_dict({k: v.to(tdt).float() for k, v in model.state_dict().items()})
+                with torch.no_grad():
+                    hr = rounded(input_ids=ids, attention_mask=mask).last_hidden_state[0]
+                hr[n_real:] = 0.0
+                os.makedirs(os.path.join(out, vname), exist_ok=True)
+                save_file({k: v.to(tdt) for k, v in sd.items()}, os.path.join(out, vname, "model.safetensors"))
+                with open(os.path.join(out, vname, "config.json"), "w") as f:
+                    json.dump(cfg.to_dict() | {"architectures": ["UMT5EncoderModel"]}, f, indent=1, default=str)
+                rel = torch.arange(-(L - 1), L)
+                bk = model.encoder.block[0].layer[0].SelfAttention._relative_position_bucket(rel)
+                save_file({"input_ids": ids[0].to(torch.int32), "attention_mask": mask[0].to(torch.int32),
+                           "hidden": hr.contiguous(), "buckets": bk.to(torch.int32)},
+                          os.path.join(out, vname + "_io.safetensors"))
+                print("%s: %s storage" % (vname, dt))
         rel = torch.arange(-(L - 1), L)
         buckets = model.encoder.block[0].layer[0].SelfAttention._relative_position_bucket(rel)
         io_t = {"input_ids": ids[0].to(torch.int32), "attention_mask": mask[0].to(torch.int32),

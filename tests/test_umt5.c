@@ -3,7 +3,8 @@
 // past the real length zeroed; the C encoder runs on the real tokens only (see umt5_model.h)
 // and must match every row. Tolerance: |got - ref| <= 1e-4 + 1e-4 |ref| (fp32 vs fp32 with
 // different summation orders; activations are O(1..5)). Also: the bucket table vs torch's, the
-// Wan text path (tokenizer -> encoder -> zero rows) for three prompts, and bad inputs.
+// Wan text path (tokenizer -> encoder -> zero rows) for three prompts, sharded and f16/bf16
+// storage, and bad inputs.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,9 @@ static void bad_files(void) {
 
 int main(void) {
     vd_log_set_level(VD_LOG_WARN);
-    const char *cases[] = {"umt5_a", "umt5_b", "umt5_c", "umt5_tok"};
-    for (int i = 0; i < 4; i++) run_case(cases[i]);
+    // umt5_b is stored as two shards + index; umt5_c_f16 / umt5_c_bf16 hold half-precision weights.
+    const char *cases[] = {"umt5_a", "umt5_b", "umt5_c", "umt5_c_f16", "umt5_c_bf16", "umt5_tok"};
+    for (int i = 0; i < 6; i++) run_case(cases[i]);
     bad_files();
     return vt_finish("test_umt5");
 }

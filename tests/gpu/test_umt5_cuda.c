@@ -32,8 +32,8 @@ static void compare(const char *name, vd_umt5 *m, const int32_t *ids, int n) {
 int main(void) {
     if (!vt_have_gpu()) return VD_TEST_SKIP;
     vd_log_set_level(VD_LOG_WARN);
-    const char *cases[] = {"umt5_a", "umt5_b", "umt5_c", "umt5_tok"};
-    for (int ci = 0; ci < 4; ci++) {
+    const char *cases[] = {"umt5_a", "umt5_b", "umt5_c", "umt5_c_bf16", "umt5_c_f16", "umt5_tok"};
+    for (int ci = 0; ci < 6; ci++) {
         char dir[512], name[160];
         snprintf(dir, sizeof dir, "%s/%s", vt_src_path("tests/data/text"), cases[ci]);
         vd_error err = {0};
