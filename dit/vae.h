@@ -57,7 +57,9 @@ typedef struct {
 void vd_vae_decode_opts_default(vd_vae_decode_opts *o);
 
 // z: host f32 [C, F, H, W] (batch 1). Checks C == z_dim, F, H, W >= 1 and the options.
-// Timing/memory summary (peak device bytes on CUDA, 0 on CPU) returned through stats when non-NULL.
+// Timing/memory summary returned through stats when non-NULL. peak_device_bytes: on CUDA the
+// peak of live device allocations (weights, caches, activations); on the CPU the peak of the
+// decoder's host activations, scratch and caches (weights not included).
 typedef struct {
     double seconds;
     size_t peak_device_bytes;

@@ -18,6 +18,7 @@
 
 struct vd_vae_runner {
     vd_vae *v;
+    size_t live0;          // tally at creation (peak is reported relative to it)
     int64_t h, w;          // latent size of this stream
     float **cache;         // [n_slots]: [cin, 2, hs, ws], allocated (zeroed) on first use
     int64_t *cache_numel;
@@ -30,10 +31,30 @@ typedef struct {
     int64_t c, t, h, w;
 } act;
 
+// Allocation tally of this thread's decoder (activations, scratch, caches): live and peak bytes,
+// so tests can check that memory does not grow with the frame count. 64-byte size header keeps
+// the 64-byte alignment of vd_host_alloc.
+static _Thread_local size_t g_live, g_peak;
+
+static void *tk_alloc(size_t bytes) {
+    char *p = vd_host_alloc(bytes + 64);
+    if (!p) return NULL;
+    *(size_t *)p = bytes;
+    g_live += bytes;
+    if (g_live > g_peak) g_peak = g_live;
+    return p + 64;
+}
+static void tk_free(void *q) {
+    if (!q) return;
+    char *p = (char *)q - 64;
+    g_live -= *(size_t *)p;
+    vd_host_free(p);
+}
+
 static vd_status act_alloc(act *a, int64_t c, int64_t t, int64_t h, int64_t w, bool zero, vd_error *err) {
     a->c = c, a->t = t, a->h = h, a->w = w;
     size_t bytes = (size_t)(c * t * h * w) * sizeof(float);
-    a->d = vd_host_alloc(bytes);
+    a->d = tk_alloc(bytes);
     if (!a->d)
         return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cpu: cannot allocate %zu bytes for a [%lld, %lld, %lld, %lld] activation",
                             bytes, (long long)c, (long long)t, (long long)h, (long long)w);
@@ -41,7 +62,7 @@ static vd_status act_alloc(act *a, int64_t c, int64_t t, int64_t h, int64_t w, b
     return VD_OK;
 }
 static void act_free(act *a) {
-    vd_host_free(a->d);
+    tk_free(a->d);
     a->d = NULL;
 }
 
@@ -81,7 +102,7 @@ static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t hw, 
     VD_ASSERT(s >= 0 && s < r->v->n_slots);
     const int64_t n = (int64_t)cv->cin * VD_VAE_CACHE_T * hw;
     if (!r->cache[s]) {
-        r->cache[s] = vd_host_alloc((size_t)n * sizeof(float));
+        r->cache[s] = tk_alloc((size_t)n * sizeof(float));
         if (!r->cache[s])
             return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cpu: cannot allocate a %lld-float feature cache", (long long)n);
         memset(r->cache[s], 0, (size_t)n * sizeof(float));
@@ -167,12 +188,12 @@ done:
 static vd_status attention(const vd_vae_attn *a, act *x, vd_error *err) {
     const int64_t C = x->c, hw = x->h * x->w, T = x->t;
     const int64_t QB = 512; // query rows per score block: scores stay [512, hw]
-    float *xn = vd_host_alloc((size_t)(C * hw) * sizeof(float));
-    float *qkv = vd_host_alloc((size_t)(3 * C * hw) * sizeof(float));
-    float *qt = vd_host_alloc((size_t)(hw * C) * sizeof(float));
-    float *o = vd_host_alloc((size_t)(hw * C) * sizeof(float));
-    float *y = vd_host_alloc((size_t)(hw * C) * sizeof(float));
-    float *s = vd_host_alloc((size_t)((QB < hw ? QB : hw) * hw) * sizeof(float));
+    float *xn = tk_alloc((size_t)(C * hw) * sizeof(float));
+    float *qkv = tk_alloc((size_t)(3 * C * hw) * sizeof(float));
+    float *qt = tk_alloc((size_t)(hw * C) * sizeof(float));
+    float *o = tk_alloc((size_t)(hw * C) * sizeof(float));
+    float *y = tk_alloc((size_t)(hw * C) * sizeof(float));
+    float *s = tk_alloc((size_t)((QB < hw ? QB : hw) * hw) * sizeof(float));
     vd_status st = VD_OK;
     if (!xn || !qkv || !qt || !o || !y || !s) {
         st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cpu attention: cannot allocate buffers for C=%lld, hw=%lld",
@@ -203,12 +224,12 @@ static vd_status attention(const vd_vae_attn *a, act *x, vd_error *err) {
             for (int64_t p = 0; p < hw; p++) xf[c * T * hw + p] += y[p * C + c];
     }
 done:
-    vd_host_free(xn);
-    vd_host_free(qkv);
-    vd_host_free(qt);
-    vd_host_free(o);
-    vd_host_free(y);
-    vd_host_free(s);
+    tk_free(xn);
+    tk_free(qkv);
+    tk_free(qt);
+    tk_free(o);
+    tk_free(y);
+    tk_free(s);
     return st;
 }
 
@@ -263,8 +284,8 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
     {
         const int64_t T = x->t, H2 = 2 * x->h, W2 = 2 * x->w, co = u->conv.cout;
         act out;
-        float *up = vd_host_alloc((size_t)(C * H2 * W2) * sizeof(float));
-        float *tmp = vd_host_alloc((size_t)(co * H2 * W2) * sizeof(float));
+        float *up = tk_alloc((size_t)(C * H2 * W2) * sizeof(float));
+        float *tmp = tk_alloc((size_t)(co * H2 * W2) * sizeof(float));
         st = (up && tmp) ? act_alloc(&out, co, T, H2, W2, false, err)
                          : vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cpu upsample: out of memory");
         for (int64_t f = 0; st == VD_OK && f < T; f++) {
@@ -273,8 +294,8 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
             for (int64_t c = 0; st == VD_OK && c < co; c++)
                 memcpy(out.d + (c * T + f) * H2 * W2, tmp + c * H2 * W2, (size_t)(H2 * W2) * sizeof(float));
         }
-        vd_host_free(up);
-        vd_host_free(tmp);
+        tk_free(up);
+        tk_free(tmp);
         if (st != VD_OK) {
             if (up && tmp) act_free(&out);
             goto done;
@@ -294,6 +315,8 @@ static vd_status cpu_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decode
     r->v = v;
     r->h = h;
     r->w = w;
+    r->live0 = g_live;
+    g_peak = g_live;
     r->cache = calloc((size_t)v->n_slots, sizeof *r->cache);
     r->cache_numel = calloc((size_t)v->n_slots, sizeof *r->cache_numel);
     r->up3d_seen = calloc((size_t)(v->n_up3d + 1), sizeof *r->up3d_seen);
@@ -307,7 +330,7 @@ static vd_status cpu_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decode
 
 static void cpu_destroy(vd_vae_runner *r) {
     if (!r) return;
-    for (int i = 0; r->cache && i < r->v->n_slots; i++) vd_host_free(r->cache[i]);
+    for (int i = 0; r->cache && i < r->v->n_slots; i++) tk_free(r->cache[i]);
     free(r->cache);
     free(r->cache_numel);
     free(r->up3d_seen);
@@ -321,7 +344,7 @@ static vd_status cpu_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t,
     // post_quant_conv (1x1x1) straight into conv_in's padded input
     vd_status st = pad_begin(r, &v->conv_in, t, h, w, &P, err);
     if (st != VD_OK) return st;
-    float *pq = vd_host_alloc((size_t)(Z * t * hw) * sizeof(float));
+    float *pq = tk_alloc((size_t)(Z * t * hw) * sizeof(float));
     if (!pq) {
         act_free(&P);
         return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cpu: out of memory");
@@ -329,7 +352,7 @@ static vd_status cpu_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t,
     st = conv_plain(&v->post_quant, zin, t, h, w, pq, err);
     for (int64_t c = 0; st == VD_OK && c < Z; c++)
         memcpy(P.d + (c * P.t + VD_VAE_CACHE_T) * hw, pq + c * t * hw, (size_t)(t * hw) * sizeof(float));
-    vd_host_free(pq);
+    tk_free(pq);
     if (st != VD_OK) {
         act_free(&P);
         return st;
@@ -356,6 +379,7 @@ fail:
     return st;
 }
 
-static size_t cpu_peak(vd_vae_runner *r) { return 0; }
+// Peak host bytes held by the decoder since this runner was created (weights not included).
+static size_t cpu_peak(vd_vae_runner *r) { return g_peak - r->live0; }
 
 const vd_vae_backend vd_vae_backend_cpu = {cpu_create, cpu_decode_chunk, cpu_destroy, cpu_peak};

@@ -102,6 +102,44 @@ static void run_fixture(const char *name) {
     vae_fixture_close(&fx);
 }
 
+// Memory must not grow with the frame count: peak decoder bytes for 2, 5 and 9 latent frames
+// (1 frame per call) are equal; and whole-sequence decoding (chunk = F) does grow (sanity: the
+// tally measures something).
+static void memory_flat(void) {
+    vd_vae *vae = NULL;
+    vd_error err = {0};
+    if (vd_vae_load(&vae, vt_src_path("tests/data/vae/tiny3"), &err) != VD_OK) {
+        fprintf(stderr, "FAIL load: %s\n", err.msg);
+        vt_failures++;
+        return;
+    }
+    vt_rng rng;
+    vt_rng_seed(&rng, 7);
+    const int Fs[3] = {2, 5, 9};
+    size_t peak[3] = {0}, whole = 0;
+    for (int i = 0; i < 3; i++) {
+        const int64_t n = 4LL * Fs[i] * 5 * 6;
+        float *z = malloc((size_t)n * sizeof(float));
+        vt_fill_normal(&rng, z, n, 1.0f);
+        vd_vae_decode_opts o;
+        vd_vae_decode_opts_default(&o);
+        vd_vae_decode_stats st = {0};
+        VT_EXPECT(vd_vae_decode(vae, z, 4, Fs[i], 5, 6, &o, NULL, NULL, &st, &err) == VD_OK);
+        peak[i] = st.peak_device_bytes;
+        if (i == 2) {
+            o.chunk_frames = Fs[i];
+            VT_EXPECT(vd_vae_decode(vae, z, 4, Fs[i], 5, 6, &o, NULL, NULL, &st, &err) == VD_OK);
+            whole = st.peak_device_bytes;
+        }
+        free(z);
+    }
+    bool ok = peak[0] > 0 && peak[0] == peak[1] && peak[1] == peak[2] && whole > 2 * peak[2];
+    printf("%s decoder peak bytes, chunk 1: F=2 %zu, F=5 %zu, F=9 %zu; F=9 whole: %zu\n", ok ? "ok  " : "FAIL",
+           peak[0], peak[1], peak[2], whole);
+    if (!ok) vt_failures++;
+    vd_vae_free(vae);
+}
+
 static void expect_error(const char *what, vd_status st, vd_status want, const vd_error *err, const char *needle) {
     bool ok = st == want && strstr(err->msg, needle) != NULL;
     printf("%s %s: status %s, message: %s\n", ok ? "ok  " : "FAIL", what, vd_status_str(st), err->msg);
@@ -180,5 +218,6 @@ int main(void) {
     run_fixture("tiny3");
     run_fixture("wan4");
     bad_inputs();
+    memory_flat();
     return vt_finish("test_vae");
 }
