@@ -241,6 +241,14 @@ size_t vd_attn_cumthresh_cuda_ws_bytes(int G);
 vd_status vd_attn_cumthresh_cuda(uint8_t *mask, const float *scores, int G, int64_t R, int64_t C, float tau,
                                  void *ws, void *stream, vd_error *err);
 
+// Head-global top-k by value: scores [G, n]; per group keep every entry >= the k-th largest
+// value (ties included, so possibly more than k; DraftAttention's per-head draft-map select).
+// k is clamped to [0, n]; k = 0 keeps nothing. Any finite values (negative too).
+void vd_attn_topk_global_cpu(uint8_t *mask, const float *scores, int G, int64_t n, int64_t k);
+size_t vd_attn_topk_global_cuda_ws_bytes(int G);
+vd_status vd_attn_topk_global_cuda(uint8_t *mask, const float *scores, int G, int64_t n, int64_t k, void *ws,
+                                   void *stream, vd_error *err);
+
 // Dense tile mask [rows, C] -> CSR (indptr [rows + 1], indices ascending). Returns nnz (CPU).
 // CUDA: indices must hold rows * C entries (worst case); ws: vd_attn_mask_to_csr_cuda_ws_bytes.
 int64_t vd_attn_mask_to_csr_cpu(int32_t *indptr, int32_t *indices, const uint8_t *mask, int64_t rows, int C);

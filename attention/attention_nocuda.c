@@ -20,6 +20,9 @@ vd_status vd_attn_topk_rows_cuda(uint8_t *mask, const float *scores, int64_t R, 
 size_t vd_attn_cumthresh_cuda_ws_bytes(int G) { return 0; }
 vd_status vd_attn_cumthresh_cuda(uint8_t *mask, const float *scores, int G, int64_t R, int64_t C, float tau,
                                  void *ws, void *stream, vd_error *err) { return NO_CUDA(err); }
+size_t vd_attn_topk_global_cuda_ws_bytes(int G) { return 0; }
+vd_status vd_attn_topk_global_cuda(uint8_t *mask, const float *scores, int G, int64_t n, int64_t k, void *ws,
+                                   void *stream, vd_error *err) { return NO_CUDA(err); }
 size_t vd_attn_mask_to_csr_cuda_ws_bytes(int64_t rows) { return 0; }
 vd_status vd_attn_mask_to_csr_cuda(int32_t *indptr, int32_t *indices, const uint8_t *mask, int64_t rows, int C,
                                    void *ws, void *stream, vd_error *err) { return NO_CUDA(err); }

@@ -98,6 +98,26 @@ void vd_attn_cumthresh_cpu(uint8_t *mask, const float *scores, int G, int64_t R,
     free(sorted);
 }
 
+void vd_attn_topk_global_cpu(uint8_t *mask, const float *scores, int G, int64_t n, int64_t k) {
+    if (k < 0) k = 0;
+    if (k > n) k = n;
+    float *sorted = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    VD_ASSERT(sorted);
+    for (int g = 0; g < G; g++) {
+        const float *x = scores + (int64_t)g * n;
+        uint8_t *m = mask + (int64_t)g * n;
+        if (k == 0) {
+            memset(m, 0, (size_t)n);
+            continue;
+        }
+        memcpy(sorted, x, sizeof(float) * (size_t)n);
+        qsort(sorted, (size_t)n, sizeof(float), cmp_desc);
+        const float t = sorted[k - 1];   // the k-th largest value
+        for (int64_t i = 0; i < n; i++) m[i] = x[i] >= t;
+    }
+    free(sorted);
+}
+
 int64_t vd_attn_mask_to_csr_cpu(int32_t *indptr, int32_t *indices, const uint8_t *mask, int64_t rows, int C) {
     int64_t nnz = 0;
     indptr[0] = 0;

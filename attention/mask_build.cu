@@ -231,6 +231,63 @@ __global__ void cum_mark_kernel(uint8_t *mask, const cum_state *st, const float 
         mask[(int64_t)g * n + i] = __float_as_uint(x[(int64_t)g * n + i]) >= t;
 }
 
+// Head-global top-k: radix select of the k-th largest orderable key per group, by counts.
+struct topk_state {
+    unsigned long long cnt[256];
+    unsigned long long above, k;
+    uint32_t prefix, prefix_mask;
+};
+
+__global__ void tk_hist_kernel(topk_state *st, const float *x, int64_t n, int shift) {
+    __shared__ unsigned int hc[256];
+    const int g = blockIdx.y;
+    for (int d = threadIdx.x; d < 256; d += blockDim.x) hc[d] = 0;
+    __syncthreads();
+    const uint32_t pre = st[g].prefix, pm = st[g].prefix_mask;
+    const float *xg = x + (int64_t)g * n;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const uint32_t key = orderable(xg[i]);
+        if ((key & pm) == pre) atomicAdd(&hc[(key >> shift) & 255], 1u);
+    }
+    __syncthreads();
+    for (int d = threadIdx.x; d < 256; d += blockDim.x)
+        if (hc[d]) atomicAdd(&st[g].cnt[d], (unsigned long long)hc[d]);
+}
+
+// One thread per group: the highest digit whose suffix count reaches k (k <= n, so one exists).
+__global__ void tk_select_kernel(topk_state *st, int G, int shift) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= G) return;
+    topk_state *s = &st[g];
+    unsigned long long acc = s->above;
+    int chosen = 0;
+    for (int d = 255; d >= 0; d--) {
+        if (acc + s->cnt[d] >= s->k) { chosen = d; break; }
+        acc += s->cnt[d];
+    }
+    s->above = acc;
+    s->prefix |= (uint32_t)chosen << shift;
+    s->prefix_mask |= 255u << shift;
+    for (int d = 0; d < 256; d++) s->cnt[d] = 0;
+}
+
+__global__ void tk_mark_kernel(uint8_t *mask, const topk_state *st, const float *x, int64_t n) {
+    const int g = blockIdx.y;
+    const uint32_t t = st[g].prefix;
+    const bool none = st[g].k == 0;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        mask[(int64_t)g * n + i] = !none && orderable(x[(int64_t)g * n + i]) >= t;
+}
+
+__global__ void tk_init_kernel(topk_state *st, int G, unsigned long long k) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= G) return;
+    for (int d = 0; d < 256; d++) st[g].cnt[d] = 0;
+    st[g].above = 0;
+    st[g].k = k;
+    st[g].prefix = st[g].prefix_mask = 0;
+}
+
 // One warp per row: count of set entries.
 __global__ void csr_count_kernel(int32_t *cnt, const uint8_t *mask, int64_t rows, int C) {
     const int64_t r = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
@@ -376,6 +433,32 @@ extern "C" vd_status vd_attn_cumthresh_cuda(uint8_t *mask, const float *scores, 
     }
     cum_mark_kernel<<<grid, 256, 0, st>>>(mask, s, scores, n);
     VD_CUDA_LAUNCH_CHECK(err, st, "cum_mark_kernel");
+    return VD_OK;
+}
+
+extern "C" size_t vd_attn_topk_global_cuda_ws_bytes(int G) { return sizeof(topk_state) * (size_t)(G > 0 ? G : 1); }
+
+extern "C" vd_status vd_attn_topk_global_cuda(uint8_t *mask, const float *scores, int G, int64_t n, int64_t k, void *ws,
+                                              void *stream, vd_error *err) {
+    if (G <= 0 || G > 65535 || n <= 0 || !ws)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_topk_global_cuda: G=%d n=%lld ws=%p (need G in [1, 65535], n > 0, ws)",
+                            G, (long long)n, ws);
+    if (k < 0) k = 0;
+    if (k > n) k = n;
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    topk_state *s = static_cast<topk_state *>(ws);
+    dim3 grid((unsigned)grid_for(n, 256 * 8, 1024), (unsigned)G);
+    tk_init_kernel<<<(G + 127) / 128, 128, 0, st>>>(s, G, (unsigned long long)k);
+    VD_CUDA_LAUNCH_CHECK(err, st, "tk_init_kernel");
+    if (k > 0)
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            tk_hist_kernel<<<grid, 256, 0, st>>>(s, scores, n, shift);
+            VD_CUDA_LAUNCH_CHECK(err, st, "tk_hist_kernel");
+            tk_select_kernel<<<(G + 127) / 128, 128, 0, st>>>(s, G, shift);
+            VD_CUDA_LAUNCH_CHECK(err, st, "tk_select_kernel");
+        }
+    tk_mark_kernel<<<grid, 256, 0, st>>>(mask, s, scores, n);
+    VD_CUDA_LAUNCH_CHECK(err, st, "tk_mark_kernel");
     return VD_OK;
 }
 

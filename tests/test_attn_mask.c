@@ -1,6 +1,7 @@
 // Mask-building references (mask_build.c) against hand-computed answers and brute-force
 // definitions: tile pooling, block scores, per-row top-k (tie rule), head-global cumulative
-// threshold (O(n^2) brute force over candidate thresholds), mask -> CSR, token permutation.
+// threshold (O(n^2) brute force over candidate thresholds), head-global top-k, mask -> CSR,
+// token permutation.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,43 @@ static void test_cumthresh(void) {
     VT_EXPECT(ok);
 }
 
+static void test_topk_global(void) {
+    const float x[] = {-1, 5, 3, 5, 0, -7};
+    uint8_t m[6];
+    struct { int64_t k; uint8_t want[6]; } cases[] = {
+        {0, {0, 0, 0, 0, 0, 0}}, {1, {0, 1, 0, 1, 0, 0}},   // the 1st largest is 5: both 5s (ties)
+        {3, {0, 1, 1, 1, 0, 0}}, {5, {1, 1, 1, 1, 1, 0}}, {9, {1, 1, 1, 1, 1, 1}},
+    };
+    bool ok = true;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        vd_attn_topk_global_cpu(m, x, 1, 6, cases[c].k);
+        ok = ok && !memcmp(m, cases[c].want, 6);
+    }
+    // Random groups (negative values, ties) vs counting: kept = {x >= v} with v the smallest value
+    // such that #{y >= v} >= k, i.e. the k-th largest.
+    vt_rng r;
+    vt_rng_seed(&r, 13);
+    enum { G = 3, n = 50 };
+    float sc[G * n];
+    uint8_t mk[G * n];
+    for (int i = 0; i < G * n; i++) sc[i] = (float)((int)(vt_uniform(&r) * 30) - 15);
+    for (int64_t k = 1; k <= n; k += 7) {
+        vd_attn_topk_global_cpu(mk, sc, G, n, k);
+        for (int g = 0; g < G; g++) {
+            float kth = INFINITY;
+            for (int i = 0; i < n; i++) {   // largest v with #{y >= v} >= k
+                int cnt = 0;
+                for (int j = 0; j < n; j++) cnt += sc[g * n + j] >= sc[g * n + i];
+                if (cnt >= k && (kth == INFINITY || sc[g * n + i] > kth)) kth = sc[g * n + i];
+            }
+            for (int i = 0; i < n; i++) ok = ok && mk[g * n + i] == (sc[g * n + i] >= kth);
+        }
+    }
+    printf("%s head-global top-k: hand cases (k 0, 1 with ties, 3, 5, > n) and 3 groups x 8 k vs counting\n",
+           ok ? "ok  " : "FAIL");
+    VT_EXPECT(ok);
+}
+
 static void test_csr_and_permute(void) {
     const uint8_t m[] = {0, 1, 1, 0, /**/ 0, 0, 0, 0, /**/ 1, 0, 0, 1};
     int32_t indptr[4], idx[12];
@@ -155,6 +193,7 @@ int main(void) {
     test_scores();
     test_topk();
     test_cumthresh();
+    test_topk_global();
     test_csr_and_permute();
     return vt_finish("test_attn_mask");
 }

@@ -1,7 +1,7 @@
 // Mask-building CUDA kernels (mask_build.cu) against their CPU references (mask_build.c):
 // - pooling and block scores on random bf16-valued inputs (fp32 vs double sums: NMSE <= 1e-10,
 //   i.e. ~1e-5 relative, the fp32 summation error over <= 128 terms);
-// - top-k, cumulative threshold, mask -> CSR and token permutation exactly, on whole-number
+// - top-k, cumulative threshold, head-global top-k, mask -> CSR and token permutation exactly, on whole-number
 //   inputs (style.md 6: whole numbers for index logic, so every sum is exact).
 // The dynamic pipeline (pool -> scores -> top-k -> CSR) is timed by bench/bench_attention.
 // Exit 77 without a GPU.
@@ -92,6 +92,27 @@ static void test_select_exact(void) {
             snprintf(what, sizeof what, "cumulative threshold G=%d R=%d C=%d tau=%.2f equals the CPU mask (%lld kept)", G, R, C,
                      (double)taus[t], (long long)kept);
             report(!memcmp(m_got, m_ref, (size_t)n), what);
+        }
+        free(sc); free(m_ref); free(m_got);
+    }
+    // Head-global top-k (DraftAttention's per-head select): whole numbers with negatives and ties.
+    {
+        const int G = 4;
+        const int64_t n = 630 * 630;   // the Wan 768p draft map
+        float *sc = malloc(sizeof(float) * G * n);
+        for (int64_t i = 0; i < G * n; i++) sc[i] = (float)((int)(vt_uniform(&r) * 2000) - 1000);
+        float *dsc = gt_dev(sc, sizeof(float) * G * n);
+        uint8_t *dm = gt_dev(NULL, (size_t)(G * n));
+        void *ws = gt_dev(NULL, vd_attn_topk_global_cuda_ws_bytes(G));
+        uint8_t *m_ref = malloc((size_t)(G * n)), *m_got = malloc((size_t)(G * n));
+        const int64_t ks[] = {0, 1, n / 4, n - 1, n};
+        for (int t = 0; t < 5; t++) {
+            vd_attn_topk_global_cpu(m_ref, sc, G, n, ks[t]);
+            GT_OK(vd_attn_topk_global_cuda(dm, dsc, G, n, ks[t], ws, st, err));
+            gt_get(m_got, dm, (size_t)(G * n), "topk_global");
+            char what[128];
+            snprintf(what, sizeof what, "head-global top-k G=%d n=%lld k=%lld equals the CPU mask", G, (long long)n, (long long)ks[t]);
+            report(!memcmp(m_got, m_ref, (size_t)(G * n)), what);
         }
         free(sc); free(m_ref); free(m_got);
     }
