@@ -15,7 +15,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vdit vae-decode --vae DIR --input latent.safetensors (-o out.mp4 | --out frames.safetensors)\n"
-            "  --vae DIR          diffusers AutoencoderKLWan folder (config.json + diffusion_pytorch_model.safetensors)\n"
+            "  --vae DIR|FILE     diffusers AutoencoderKLWan folder (config.json + diffusion_pytorch_model.safetensors),\n"
+            "                     or one .safetensors file (original Wan2.1 VAE names or diffusers names; Wan2.1 config)\n"
             "  --input FILE       latent [16, F, H, W] or [1, 16, F, H, W] (f32/bf16/f16)\n"
             "  --tensor NAME      tensor to decode (default: 'latents', 'latent', or the file's only tensor)\n"
             "  -o FILE            video output (.mp4 .webm .mkv .y4m, or frames/%%04d.png)\n"

@@ -22,7 +22,9 @@ extern "C" {
 
 typedef struct vd_vae vd_vae;
 
-// Loads config.json + weights from a diffusers `vae` folder (or a folder holding both files).
+// Loads config.json + weights from a diffusers `vae` folder (or a folder holding both files), or
+// a single .safetensors file with the Wan2.1 config assumed. Keys may be diffusers names or the
+// original Wan names (Wan2.1_VAE.pth converted / ComfyUI wan_2.1_vae.safetensors).
 vd_status vd_vae_load(vd_vae **out, const char *dir, vd_error *err);
 // Loads weights (safetensors file, index or folder) for a given config.
 vd_status vd_vae_load_weights(vd_vae **out, const vd_vae_config *cfg, const char *weights_path, vd_error *err);

@@ -85,6 +85,10 @@ typedef vd_status (*vd_vae_param_fn)(void *user, const char *name, float *data, 
                                      vd_error *err);
 vd_status vd_vae_for_each_param(vd_vae *v, vd_vae_param_fn fn, void *user, vd_error *err);
 
+// The original Wan checkpoint key (Wan2.1_VAE.pth / ComfyUI wan_2.1_vae.safetensors) for a
+// diffusers decoder key; false when there is none. The loader falls back to it.
+bool vd_vae_orig_name(const vd_vae *v, const char *name, char *out, size_t cap);
+
 // A runner decodes one spatial stream (the whole latent, or one tile) chunk by chunk, holding the
 // feature cache of every causal conv. decode_chunk: z [z_dim, t, h, w] host (already de-normalized)
 // -> out [out_channels, t_out, h*s, w*s] host, unclamped; t_out = vd_vae_chunk_out_frames().

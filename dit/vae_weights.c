@@ -216,14 +216,62 @@ vd_status vd_vae_build(vd_vae *v, const vd_vae_config *cfg, vd_error *err) {
 
 // ---- loading -------------------------------------------------------------------------------
 
+// Residual block sub-names, diffusers -> original Wan (WanVAE .pth / ComfyUI wan_2.1_vae).
+static bool orig_res_name(const char *rest, char *out, size_t cap) {
+    static const char *map[][2] = {{"norm1.", "residual.0."}, {"conv1.", "residual.2."}, {"norm2.", "residual.3."},
+                                   {"conv2.", "residual.6."}, {"conv_shortcut.", "shortcut."}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        size_t n = strlen(map[i][0]);
+        if (!strncmp(rest, map[i][0], n)) {
+            snprintf(out, cap, "%s%s", map[i][1], rest + n);
+            return true;
+        }
+    }
+    return false;
+}
+
+// The original checkpoint's key for a diffusers decoder key (map of diffusers'
+// convert_wan_to_diffusers.py, reversed); false when there is none.
+bool vd_vae_orig_name(const vd_vae *v, const char *name, char *out, size_t cap) {
+    char sub[200];
+    int i, j, used = 0;
+    if (!strncmp(name, "post_quant_conv.", 16)) return snprintf(out, cap, "conv2.%s", name + 16) > 0;
+    if (!strncmp(name, "decoder.conv_in.", 16)) return snprintf(out, cap, "decoder.conv1.%s", name + 16) > 0;
+    if (!strcmp(name, "decoder.norm_out.gamma")) return snprintf(out, cap, "decoder.head.0.gamma") > 0;
+    if (!strncmp(name, "decoder.conv_out.", 17)) return snprintf(out, cap, "decoder.head.2.%s", name + 17) > 0;
+    if (!strncmp(name, "decoder.mid_block.attentions.0.", 31))
+        return snprintf(out, cap, "decoder.middle.1.%s", name + 31) > 0;
+    if (sscanf(name, "decoder.mid_block.resnets.%d.%n", &i, &used) == 1 && used > 0) {
+        if (!orig_res_name(name + used, sub, sizeof sub)) return false;
+        return snprintf(out, cap, "decoder.middle.%d.%s", i == 0 ? 0 : 2, sub) > 0;
+    }
+    const int per = v->cfg.num_res_blocks + 2; // resnets + upsampler per up block in the flat list
+    if (sscanf(name, "decoder.up_blocks.%d.resnets.%d.%n", &i, &j, &used) == 2 && used > 0) {
+        if (!orig_res_name(name + used, sub, sizeof sub)) return false;
+        return snprintf(out, cap, "decoder.upsamples.%d.%s", i * per + j, sub) > 0;
+    }
+    if (sscanf(name, "decoder.up_blocks.%d.upsamplers.0.%n", &i, &used) == 1 && used > 0)
+        return snprintf(out, cap, "decoder.upsamples.%d.%s", i * per + per - 1, name + used) > 0;
+    return false;
+}
+
+typedef struct {
+    const vd_vae *v;
+    const vd_st_set *set;
+} load_ctx;
+
 static vd_status load_param(void *user, const char *name, float *data, int ndim, const int64_t *shape, vd_error *err) {
-    const vd_st_set *set = user;
+    const load_ctx *lc = user;
+    const vd_st_set *set = lc->set;
     const vd_st_tensor *t = vd_st_set_find(set, name);
+    char alt[256];
+    if (!t && vd_vae_orig_name(lc->v, name, alt, sizeof alt)) t = vd_st_set_find(set, alt);
     if (!t)
         return vd_error_set(err, VD_ERR_FORMAT,
-                            "vae_load: tensor '%s' missing from the weights (is this a diffusers AutoencoderKLWan "
-                            "checkpoint? hint: the folder must hold the `vae` subfolder's files)",
-                            name);
+                            "vae_load: tensor '%s' missing from the weights (also tried the original Wan name "
+                            "'%s'; is this a Wan2.1 VAE checkpoint? hint: pass the diffusers `vae` folder or the "
+                            "original Wan2.1_VAE safetensors file)",
+                            name, vd_vae_orig_name(lc->v, name, alt, sizeof alt) ? alt : "-");
     vd_status st = vd_st_read_f32(t, data, ndim, shape, err);
     if (st != VD_OK) vd_error_prefix(err, "vae_load: '%s' (config and weights disagree?)", name);
     return st;
@@ -238,7 +286,8 @@ vd_status vd_vae_load_weights(vd_vae **out, const vd_vae_config *cfg, const char
     if (st != VD_OK) goto fail;
     st = vd_st_set_open(&set, weights_path, err);
     if (st != VD_OK) goto fail;
-    st = vd_vae_for_each_param(v, load_param, set, err);
+    load_ctx lc = {v, set};
+    st = vd_vae_for_each_param(v, load_param, &lc, err);
     vd_st_set_close(set);
     if (st != VD_OK) goto fail;
     *out = v;
@@ -250,6 +299,14 @@ fail:
 
 vd_status vd_vae_load(vd_vae **out, const char *dir, vd_error *err) {
     char path[4096];
+    // A single .safetensors file (original Wan2.1 VAE, or diffusers weights without config.json
+    // next to them): the Wan2.1 config is assumed.
+    size_t n = strlen(dir);
+    if (n > 12 && !strcmp(dir + n - 12, ".safetensors")) {
+        vd_vae_config cfg;
+        vd_vae_config_wan21(&cfg);
+        return vd_vae_load_weights(out, &cfg, dir, err);
+    }
     snprintf(path, sizeof path, "%s/config.json", dir);
     vd_vae_config cfg;
     VD_TRY(vd_vae_config_load(&cfg, path, err));

@@ -95,6 +95,60 @@ def main():
             print(f"{name} case {k}: latent {tuple(zn.shape)} -> {tuple(out.shape)}, range "
                   f"[{out.min():.3f}, {out.max():.3f}], |out|>=1: {(out.abs() >= 1).float().mean():.3f}")
         save_file(tensors, os.path.join(d, "cases.safetensors"), metadata={"json": json.dumps(meta)})
+    orig_key_pairs(os.path.join(out_root, "wan21_orig_keys.json"))
+
+
+def orig_key_pairs(out_path):
+    """(diffusers key, original Wan key) for every decoder weight of the Wan2.1 VAE config.
+
+    The original names come from an inverse of diffusers' single-file converter written here,
+    and every pair is checked by running diffusers' convert_wan_vae_to_diffusers on it.
+    """
+    from diffusers.loaders.single_file_utils import convert_wan_vae_to_diffusers
+    with torch.device("meta"):
+        vae = AutoencoderKLWan()
+    res = {"norm1.": "residual.0.", "conv1.": "residual.2.", "norm2.": "residual.3.", "conv2.": "residual.6.",
+           "conv_shortcut.": "shortcut."}
+    per = vae.config.num_res_blocks + 2
+
+    def inv(k):
+        if k.startswith("post_quant_conv."):
+            return "conv2." + k[len("post_quant_conv."):]
+        if k.startswith("decoder.conv_in."):
+            return "decoder.conv1." + k[len("decoder.conv_in."):]
+        if k == "decoder.norm_out.gamma":
+            return "decoder.head.0.gamma"
+        if k.startswith("decoder.conv_out."):
+            return "decoder.head.2." + k[len("decoder.conv_out."):]
+        if k.startswith("decoder.mid_block.attentions.0."):
+            return "decoder.middle.1." + k[len("decoder.mid_block.attentions.0."):]
+        p = k.split(".")
+        if k.startswith("decoder.mid_block.resnets."):
+            rest = ".".join(p[4:]) + "."
+            for a, b in res.items():
+                if rest.startswith(a):
+                    return f"decoder.middle.{0 if p[3] == '0' else 2}." + (b + rest[len(a):])[:-1]
+        if k.startswith("decoder.up_blocks.") and p[3] == "resnets":
+            rest = ".".join(p[5:]) + "."
+            for a, b in res.items():
+                if rest.startswith(a):
+                    return f"decoder.upsamples.{int(p[2]) * per + int(p[4])}." + (b + rest[len(a):])[:-1]
+        if k.startswith("decoder.up_blocks.") and p[3] == "upsamplers":
+            return f"decoder.upsamples.{int(p[2]) * per + per - 1}." + ".".join(p[5:])
+        raise KeyError(k)
+
+    pairs = []
+    for k in vae.state_dict().keys():
+        if not (k.startswith("decoder.") or k.startswith("post_quant_conv.")):
+            continue
+        o = inv(k)
+        back = list(convert_wan_vae_to_diffusers({o: torch.zeros(1)}).keys())
+        assert back == [k], (k, o, back)
+        pairs.append([k, o])
+    with open(out_path, "w") as f:
+        json.dump({"generator": "scripts/gen_vae_fixtures.py (checked with diffusers convert_wan_vae_to_diffusers)",
+                   "pairs": pairs}, f, indent=0)
+    print(f"{len(pairs)} original-name pairs -> {out_path}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dit/vae.h"
 #include "dit/vae_config.h"
+#include "dit/vae_model.h"
 #include "test_util.h"
 #include "vae_fixture.h"
 
@@ -140,6 +142,102 @@ static void memory_flat(void) {
     vd_vae_free(vae);
 }
 
+// Original Wan key names: the mapping matches the pair list checked with diffusers' converter
+// (Wan2.1 config), and a tiny3 checkpoint renamed to original names decodes like the diffusers one.
+typedef struct {
+    cJSON *pairs;
+    int n, bad;
+    const vd_vae *v;
+} names_ctx;
+
+static vd_status check_name(void *user, const char *name, float *data, int ndim, const int64_t *shape, vd_error *err) {
+    names_ctx *nc = user;
+    char got[256] = "";
+    bool ok = vd_vae_orig_name(nc->v, name, got, sizeof got);
+    const char *want = NULL;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, nc->pairs) {
+        if (!strcmp(cJSON_GetArrayItem(p, 0)->valuestring, name)) want = cJSON_GetArrayItem(p, 1)->valuestring;
+    }
+    if (!ok || !want || strcmp(got, want)) {
+        if (nc->bad++ < 5) printf("FAIL orig name of %s: got %s, want %s\n", name, ok ? got : "(none)", want ? want : "(no pair)");
+    }
+    nc->n++;
+    return VD_OK;
+}
+
+typedef struct {
+    vd_st_write_entry e[512];
+    char names[512][160];
+    int n;
+    const vd_vae *v;
+} rename_ctx;
+
+static vd_status collect_renamed(void *user, const char *name, float *data, int ndim, const int64_t *shape, vd_error *err) {
+    rename_ctx *rc = user;
+    if (rc->n >= 512 || !vd_vae_orig_name(rc->v, name, rc->names[rc->n], sizeof rc->names[0]))
+        return vd_error_set(err, VD_ERR_INTERNAL, "no original name for %s", name);
+    static int64_t shapes[512][5];
+    memcpy(shapes[rc->n], shape, (size_t)ndim * sizeof(int64_t));
+    rc->e[rc->n] = (vd_st_write_entry){rc->names[rc->n], VD_F32, ndim, shapes[rc->n], data};
+    rc->n++;
+    return VD_OK;
+}
+
+static void orig_names(void) {
+    vd_error err = {0};
+    FILE *f = fopen(vt_src_path("tests/data/vae/wan21_orig_keys.json"), "rb");
+    char *buf = calloc(1 << 16, 1);
+    size_t len = f ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+    if (f) fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    free(buf);
+    names_ctx nc = {cJSON_GetObjectItemCaseSensitive(root, "pairs"), 0, 0, NULL};
+    vd_vae_config cfg;
+    vd_vae_config_wan21(&cfg);
+    vd_vae *v = calloc(1, sizeof *v);
+    VT_EXPECT(len > 0 && nc.pairs && vd_vae_build(v, &cfg, &err) == VD_OK);
+    nc.v = v;
+    vd_vae_for_each_param(v, check_name, &nc, &err);
+    bool ok = nc.bad == 0 && nc.n == cJSON_GetArraySize(nc.pairs);
+    printf("%s original Wan names: %d decoder tensors, %d mismatches, %d pairs in the list\n", ok ? "ok  " : "FAIL", nc.n,
+           nc.bad, cJSON_GetArraySize(nc.pairs));
+    if (!ok) vt_failures++;
+    vd_vae_free(v);
+    cJSON_Delete(root);
+
+    // tiny3 under original names -> same output as the diffusers-named checkpoint
+    vae_fixture fx;
+    if (vae_fixture_open(&fx, "tiny3") != 0) {
+        vt_failures++;
+        return;
+    }
+    static rename_ctx rc;
+    rc.n = 0;
+    rc.v = fx.vae;
+    char path[256];
+    snprintf(path, sizeof path, "%s/test_vae_orig_%d.safetensors", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    vd_vae *v2 = NULL;
+    if (vd_vae_for_each_param(fx.vae, collect_renamed, &rc, &err) != VD_OK || vd_st_write(path, rc.e, (size_t)rc.n, NULL, &err) != VD_OK ||
+        vd_vae_load_weights(&v2, vd_vae_get_config(fx.vae), path, &err) != VD_OK) {
+        printf("FAIL original-name checkpoint: %s\n", err.msg);
+        vt_failures++;
+    } else {
+        const vae_case *c = &fx.c[0];
+        float *z = vae_fixture_tensor(&fx, "latent_0", 0);
+        vd_vae_decode_opts o;
+        vd_vae_decode_opts_default(&o);
+        int64_t n;
+        float *got = decode(v2, z, c->F, c->H, c->W, &o, &n);
+        float *ref = vae_fixture_tensor(&fx, "out_0", n);
+        if (got && ref) VT_EXPECT(vt_check("tiny3 case 0 from original-name weights vs diffusers", got, ref, n, 1e-4 * max_abs(ref, n), 1e-4));
+        free(z), free(got), free(ref);
+    }
+    remove(path);
+    vd_vae_free(v2);
+    vae_fixture_close(&fx);
+}
+
 static void expect_error(const char *what, vd_status st, vd_status want, const vd_error *err, const char *needle) {
     bool ok = st == want && strstr(err->msg, needle) != NULL;
     printf("%s %s: status %s, message: %s\n", ok ? "ok  " : "FAIL", what, vd_status_str(st), err->msg);
@@ -219,5 +317,6 @@ int main(void) {
     run_fixture("wan4");
     bad_inputs();
     memory_flat();
+    orig_names();
     return vt_finish("test_vae");
 }
