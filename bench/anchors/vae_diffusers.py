@@ -42,6 +42,7 @@ def main():
     ap.add_argument("--tile", action="store_true", help="tiled decode on both sides (diffusers enable_tiling defaults)")
     ap.add_argument("--chunk", type=int, default=1)
     ap.add_argument("--skip-diffusers", action="store_true")
+    ap.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke test of this script)")
     ap.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "results"))
     args = ap.parse_args()
     F, H, W = (int(x) for x in args.latent.split(","))
@@ -73,36 +74,42 @@ def main():
 
     rows = []
     ref = None
-    gpu = torch.cuda.get_device_name(0)
+    dev = args.device
+    gpu = torch.cuda.get_device_name(0) if dev == "cuda" else "cpu"
+    cuda = dev == "cuda"
     if not args.skip_diffusers:
         vae.encoder = None  # decode only: do not count encoder weights
-        vae = vae.cuda()
+        vae = vae.to(dev)
         if args.tile:
             vae.enable_tiling()
         with torch.no_grad():
-            vae.decode(z[:, :, :1].cuda())  # warm-up (cuDNN autotune, allocator)
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-            zc = z.cuda()
-            torch.cuda.synchronize()
+            vae.decode(z[:, :, :1].to(dev))  # warm-up (cuDNN autotune, allocator)
+            if cuda:
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            zc = z.to(dev)
+            if cuda:
+                torch.cuda.synchronize()
             t0 = time.perf_counter()
             out = vae.decode(zc).sample
-            torch.cuda.synchronize()
+            if cuda:
+                torch.cuda.synchronize()
             dt = time.perf_counter() - t0
         rows.append(dict(impl="diffusers AutoencoderKLWan.decode (fp32, cuDNN TF32 convs: %s)"
                          % torch.backends.cudnn.allow_tf32,
-                         seconds=dt, peak_alloc=torch.cuda.max_memory_allocated(),
-                         peak_reserved=torch.cuda.max_memory_reserved(), first_frame="-"))
+                         seconds=dt, peak_alloc=torch.cuda.max_memory_allocated() if cuda else 0,
+                         peak_reserved=torch.cuda.max_memory_reserved() if cuda else 0, first_frame="-"))
         ref = out.float().cpu()
         del out, zc, vae
-        torch.cuda.empty_cache()
+        if cuda:
+            torch.cuda.empty_cache()
 
     cmd = [args.bench_bin, "--vae", args.work, "--input", os.path.join(args.work, "latent.safetensors"),
-           "--device", "cuda", "--chunk", str(args.chunk), "--out", os.path.join(args.work, "vdit_video.safetensors")]
+           "--device", dev, "--chunk", str(args.chunk), "--out", os.path.join(args.work, "vdit_video.safetensors")]
     if args.tile:
         cmd.append("--tile")
     res = {}
-    for prec in ("tf32", "fp32"):
+    for prec in (("tf32", "fp32") if cuda else ("fp32",)):
         env = dict(os.environ, VDIT_VAE_FP32="1" if prec == "fp32" else "0")
         p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if p.returncode != 0:
@@ -123,11 +130,11 @@ def main():
 
     date = datetime.date.today().isoformat()
     os.makedirs(args.results, exist_ok=True)
-    path = os.path.join(args.results, f"vae_{date}.md")
+    path = os.path.join(args.results, f"vae_{date}.md" if cuda else f"vae_{date}_cpu_smoke.md")
     gib = 1024 ** 3
     lines = [f"# Wan2.1 VAE decode: vdit vs diffusers ({date})", "",
              f"GPU: {gpu}; torch {torch.__version__}, diffusers {diffusers.__version__}; latent [1, 16, {F}, {H}, {W}] "
-             f"-> {res['tf32']['frames']} frames {res['tf32']['height']}x{res['tf32']['width']}; tiling: {args.tile}; "
+             f"-> {j['frames']} frames {j['height']}x{j['width']}; tiling: {args.tile}; "
              "Wan2.1 VAE config, random weights (seeded), both sides fp32 activations.", "",
              "| implementation | seconds | first frame s | peak allocated GiB | peak reserved GiB | vs diffusers | max abs diff | PSNR dB |",
              "|---|---|---|---|---|---|---|---|"]
