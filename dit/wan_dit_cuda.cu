@@ -1,7 +1,8 @@
 // Wan2.1 DiT forward on CUDA (wan_dit_cuda.h). Same op order as the CPU reference
 // (wan_embed.c, wan_block.c, wan_head.c); numerics of the original Wan code (wan21.md sec. 1.6):
-//   GEMMs: bf16 operands, fp32 accumulate (vd_linear_cuda); outputs f32 where a norm or a residual
-//          add follows (q, k, o-proj, FFN down), bf16 where attention or GELU reads them (v, FFN up)
+//   GEMMs: bf16 operands, fp32 accumulate (vd_linear_cuda), bf16 outputs (as Linear under orig Wan's
+//          bf16 autocast); the norms and residual adds that read them upcast to fp32. f32 outputs only
+//          where they feed fp32 math directly: patch embedding (residual init), text MLP, head.
 //   fp32: residual stream x, LayerNorm / RMSNorm statistics, modulation (table + e6), gates, RoPE
 //          (tables from double angles), the time MLP (GEMVs on fp32 weights)
 //   attention: bf16 q/k/v/o through the DiT's attention seam (dense flash kernel or a method).
@@ -32,8 +33,8 @@ struct vd_wan_cuda {
     void *top[VD_WAN_TOP_COUNT];
     void *(*blocks)[VD_WAN_BLOCK_COUNT];
     // activation slices (wan_dit_cuda.h vd_wan_cuda_plan)
-    float *x, *t, *tok, *ctx_t, *e, *e6, *sin, *tmp, *rope_cos, *rope_sin;
-    uint16_t *hb, *qb, *kb, *vb, *ob, *ffn, *tokb, *ctx_in, *ctx_eb, *ckb, *cvb;
+    float *x, *tok, *ctx_t, *e, *e6, *sin, *tmp, *rope_cos, *rope_sin;
+    uint16_t *tb, *hb, *qb, *kb, *vb, *ob, *ffn, *tokb, *ctx_in, *ctx_eb, *ckb, *cvb;
     int timing;
     cudaEvent_t *ev; // [2 + N_EVENTS_PER_LAYER * L]: start, end, then per layer self (2) and cross (2)
     int n_ev;
@@ -153,7 +154,7 @@ extern "C" vd_status vd_wan_cuda_create(vd_wan_cuda **out, vd_cuda_ctx *ctx, con
         char *b = w->act.base;
         const vd_wan_cuda_plan *p = &w->plan;
         w->x = (float *)(b + p->x);
-        w->t = (float *)(b + p->t);
+        w->tb = (uint16_t *)(b + p->tb);
         w->hb = (uint16_t *)(b + p->hb);
         w->qb = (uint16_t *)(b + p->qb);
         w->kb = (uint16_t *)(b + p->kb);
@@ -236,16 +237,16 @@ static vd_status block_forward(vd_wan_cuda *w, int l, int64_t N, int64_t Lt, con
 
     // 1. self-attention
     VD_TRY(vd_wan_ln_mod_cuda(st, w->hb, w->x, N, C, eps, NULL, NULL, tab, w->e6, tab + C, w->e6 + C, err));
-    GEMM(w->t, VD_F32, w->hb, bw[VD_WAN_B_SA_QW], bw[VD_WAN_B_SA_QB], N, C, C);
-    VD_TRY(vd_wan_rms_rope_cuda(st, w->qb, w->t, N, C, eps, F(bw[VD_WAN_B_SA_NQ]), rope, err));
-    GEMM(w->t, VD_F32, w->hb, bw[VD_WAN_B_SA_KW], bw[VD_WAN_B_SA_KB], N, C, C);
-    VD_TRY(vd_wan_rms_rope_cuda(st, w->kb, w->t, N, C, eps, F(bw[VD_WAN_B_SA_NK]), rope, err));
+    GEMM(w->tb, VD_BF16, w->hb, bw[VD_WAN_B_SA_QW], bw[VD_WAN_B_SA_QB], N, C, C);
+    VD_TRY(vd_wan_rms_rope_cuda(st, w->qb, w->tb, 1, N, C, eps, F(bw[VD_WAN_B_SA_NQ]), rope, err));
+    GEMM(w->tb, VD_BF16, w->hb, bw[VD_WAN_B_SA_KW], bw[VD_WAN_B_SA_KB], N, C, C);
+    VD_TRY(vd_wan_rms_rope_cuda(st, w->kb, w->tb, 1, N, C, eps, F(bw[VD_WAN_B_SA_NK]), rope, err));
     GEMM(w->vb, VD_BF16, w->hb, bw[VD_WAN_B_SA_VW], bw[VD_WAN_B_SA_VB], N, C, C);
     if (w->timing) cudaEventRecord(ev[0], (cudaStream_t)st);
     VD_TRY(vd_wan_self_attention(call, VD_DEVICE_CUDA, w->ob, w->qb, w->kb, w->vb, 1, N, NH, D, err));
     if (w->timing) cudaEventRecord(ev[1], (cudaStream_t)st);
-    GEMM(w->t, VD_F32, w->ob, bw[VD_WAN_B_SA_OW], bw[VD_WAN_B_SA_OB], N, C, C);
-    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->t, tab + 2 * C, w->e6 + 2 * C, N, C, err));
+    GEMM(w->tb, VD_BF16, w->ob, bw[VD_WAN_B_SA_OW], bw[VD_WAN_B_SA_OB], N, C, C);
+    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->tb, tab + 2 * C, w->e6 + 2 * C, N, C, err));
 
     // 2. cross-attention (text K/V projected per layer)
     if (c->cross_attn_norm)
@@ -253,24 +254,24 @@ static vd_status block_forward(vd_wan_cuda *w, int l, int64_t N, int64_t Lt, con
                                   NULL, err));
     else
         VD_TRY(vd_f32_to_bf16_cuda(w->ctx, w->hb, w->x, N * C, err));
-    GEMM(w->t, VD_F32, w->hb, bw[VD_WAN_B_CA_QW], bw[VD_WAN_B_CA_QB], N, C, C);
-    VD_TRY(vd_wan_rms_rope_cuda(st, w->qb, w->t, N, C, eps, F(bw[VD_WAN_B_CA_NQ]), NULL, err));
+    GEMM(w->tb, VD_BF16, w->hb, bw[VD_WAN_B_CA_QW], bw[VD_WAN_B_CA_QB], N, C, C);
+    VD_TRY(vd_wan_rms_rope_cuda(st, w->qb, w->tb, 1, N, C, eps, F(bw[VD_WAN_B_CA_NQ]), NULL, err));
     GEMM(w->ctx_t, VD_F32, w->ctx_eb, bw[VD_WAN_B_CA_KW], bw[VD_WAN_B_CA_KB], Lt, C, C);
-    VD_TRY(vd_wan_rms_rope_cuda(st, w->ckb, w->ctx_t, Lt, C, eps, F(bw[VD_WAN_B_CA_NK]), NULL, err));
+    VD_TRY(vd_wan_rms_rope_cuda(st, w->ckb, w->ctx_t, 0, Lt, C, eps, F(bw[VD_WAN_B_CA_NK]), NULL, err));
     GEMM(w->cvb, VD_BF16, w->ctx_eb, bw[VD_WAN_B_CA_VW], bw[VD_WAN_B_CA_VB], Lt, C, C);
     if (w->timing) cudaEventRecord(ev[2], (cudaStream_t)st);
     VD_TRY(vd_wan_cross_attention(call, VD_DEVICE_CUDA, w->ob, w->qb, w->ckb, w->cvb, 1, N, Lt, NH, D, err));
     if (w->timing) cudaEventRecord(ev[3], (cudaStream_t)st);
-    GEMM(w->t, VD_F32, w->ob, bw[VD_WAN_B_CA_OW], bw[VD_WAN_B_CA_OB], N, C, C);
-    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->t, NULL, NULL, N, C, err));
+    GEMM(w->tb, VD_BF16, w->ob, bw[VD_WAN_B_CA_OW], bw[VD_WAN_B_CA_OB], N, C, C);
+    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->tb, NULL, NULL, N, C, err));
 
     // 3. feed-forward
     VD_TRY(vd_wan_ln_mod_cuda(st, w->hb, w->x, N, C, eps, NULL, NULL, tab + 3 * C, w->e6 + 3 * C, tab + 4 * C, w->e6 + 4 * C,
                               err));
     GEMM(w->ffn, VD_BF16, w->hb, bw[VD_WAN_B_FF1_W], bw[VD_WAN_B_FF1_B], N, C, c->ffn_dim);
     VD_TRY(vd_wan_gelu_bf16_cuda(st, w->ffn, N * c->ffn_dim, err));
-    GEMM(w->t, VD_F32, w->ffn, bw[VD_WAN_B_FF2_W], bw[VD_WAN_B_FF2_B], N, c->ffn_dim, C);
-    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->t, tab + 5 * C, w->e6 + 5 * C, N, C, err));
+    GEMM(w->tb, VD_BF16, w->ffn, bw[VD_WAN_B_FF2_W], bw[VD_WAN_B_FF2_B], N, c->ffn_dim, C);
+    VD_TRY(vd_wan_gated_add_cuda(st, w->x, w->tb, tab + 5 * C, w->e6 + 5 * C, N, C, err));
     return VD_OK;
 }
 

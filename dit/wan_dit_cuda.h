@@ -5,7 +5,7 @@
 // Memory is planned once from the config and the largest call (max tokens N, max text rows Lt):
 //   weights   bf16 GEMM weights + fp32 vectors, loaded once (1.3B: 2.8 GB, 14B: 28.6 GB)
 //   arena     per-forward activations, sized by vd_wan_cuda_plan (14B at N = 75,600, Lt = 512:
-//             x, t fp32 [N, C] + h/o bf16 [N, C] + q/k/v or FFN hidden bf16 ~ 6.2 GB)
+//             x fp32 [N, C] + GEMM-out, h/o bf16 [N, C] + q/k/v or FFN hidden bf16 ~ 5.4 GB)
 // No cudaMalloc happens inside a forward.
 #pragma once
 #include <stdbool.h>
@@ -27,7 +27,8 @@ typedef struct vd_wan_cuda vd_wan_cuda;
 // and the per-forward activation arena, as byte offsets (each 256-byte aligned).
 typedef struct {
     size_t weight_bytes;
-    size_t x, t;          // f32 [N, C]: residual stream, GEMM-output scratch
+    size_t x;             // f32 [N, C]: residual stream
+    size_t tb;            // bf16 [N, C]: output of the q/k/o/FFN-down GEMMs (read by a norm or a residual add)
     size_t hb, qb, kb, vb, ob; // bf16 [N, C]: GEMM input, attention q/k/v/o (ob aliases hb)
     size_t ffn;           // bf16 [N, ffn_dim] (aliases qb..vb)
     size_t tok;           // f32 [N, max(Cin, Cout) * P]: patch tokens / head output

@@ -72,15 +72,21 @@ __global__ void ln_mod_kernel(__nv_bfloat16 *out, const float *x, int C, float e
     }
 }
 
-__global__ void rms_rope_kernel(__nv_bfloat16 *out, const float *x, int C, float eps, const float *w, vd_wan_rope_desc r,
+__device__ __forceinline__ float2 load2(const float *x, int64_t p) { return reinterpret_cast<const float2 *>(x)[p]; }
+__device__ __forceinline__ float2 load2(const __nv_bfloat16 *x, int64_t p) {
+    return __bfloat1622float2(reinterpret_cast<const __nv_bfloat162 *>(x)[p]);
+}
+
+template <typename T>
+__global__ void rms_rope_kernel(__nv_bfloat16 *out, const T *x, int C, float eps, const float *w, vd_wan_rope_desc r,
                                 int rope) {
     __shared__ float sh[32];
     const int64_t row = blockIdx.x;
-    const float2 *xr = reinterpret_cast<const float2 *>(x + row * C);
+    const T *xr = x + row * C;
     const int P = C / 2; // pairs in the row
     float s = 0.0f;
     for (int p = threadIdx.x; p < P; p += blockDim.x) {
-        float2 v = xr[p];
+        float2 v = load2(xr, p);
         s += v.x * v.x + v.y * v.y;
     }
     const float rn = rsqrtf(block_sum(s, sh) / C + eps);
@@ -93,7 +99,7 @@ __global__ void rms_rope_kernel(__nv_bfloat16 *out, const float *x, int C, float
     }
     __nv_bfloat162 *o = reinterpret_cast<__nv_bfloat162 *>(out + row * C);
     for (int p = threadIdx.x; p < P; p += blockDim.x) {
-        float2 v = xr[p];
+        float2 v = load2(xr, p);
         float a = v.x * rn * w[2 * p], bb = v.y * rn * w[2 * p + 1];
         if (rope) {
             const int j = p % (r.D / 2); // pair inside the head
@@ -108,28 +114,23 @@ __global__ void rms_rope_kernel(__nv_bfloat16 *out, const float *x, int C, float
     }
 }
 
-__global__ void gated_add_kernel(float *x, const float *y, const float *g_a, const float *g_b, int64_t n, int C) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int c = (int)(i % C);
-        float g = g_a ? g_a[c] + (g_b ? g_b[c] : 0.0f) : 1.0f;
-        x[i] += g * y[i];
-    }
-}
-
-// C % 4 == 0: float4 rows.
-__global__ void gated_add4_kernel(float4 *x, const float4 *y, const float4 *g_a, const float4 *g_b, int64_t n4, int C4) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
-        const int c = (int)(i % C4);
-        float4 g = make_float4(1.0f, 1.0f, 1.0f, 1.0f);
+// Two channels per thread: x f32 pairs, y bf16 pairs, gate (g_a + g_b) pairs; C2 = C / 2.
+__global__ void gated_add_kernel(float2 *x, const __nv_bfloat162 *y, const float2 *g_a, const float2 *g_b, int64_t n2,
+                                 int C2) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n2; i += (int64_t)gridDim.x * blockDim.x) {
+        const int c = (int)(i % C2);
+        float2 g = make_float2(1.0f, 1.0f);
         if (g_a) {
             g = g_a[c];
             if (g_b) {
-                float4 t = g_b[c];
-                g.x += t.x; g.y += t.y; g.z += t.z; g.w += t.w;
+                float2 t = g_b[c];
+                g.x += t.x;
+                g.y += t.y;
             }
         }
-        float4 a = x[i], b = y[i];
-        a.x += g.x * b.x; a.y += g.y * b.y; a.z += g.z * b.z; a.w += g.w * b.w;
+        float2 a = x[i], b = __bfloat1622float2(y[i]);
+        a.x += g.x * b.x;
+        a.y += g.y * b.y;
         x[i] = a;
     }
 }
@@ -187,29 +188,31 @@ extern "C" vd_status vd_wan_ln_mod_cuda(void *stream, uint16_t *out, const float
     return VD_OK;
 }
 
-extern "C" vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps,
-                                          const float *w, const vd_wan_rope_desc *rope, vd_error *err) {
+extern "C" vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const void *x, int x_bf16, int64_t M, int64_t C,
+                                          float eps, const float *w, const vd_wan_rope_desc *rope, vd_error *err) {
     if (M <= 0) return VD_OK;
     if (C % 2) return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_wan_rms_rope_cuda: C %lld must be even", (long long)C);
     vd_wan_rope_desc r;
     memset(&r, 0, sizeof r);
     if (rope) r = *rope;
-    rms_rope_kernel<<<(unsigned)M, ROW_THREADS, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)out, x, (int)C, eps, w, r,
-                                                                           rope != NULL);
+    if (x_bf16)
+        rms_rope_kernel<__nv_bfloat16><<<(unsigned)M, ROW_THREADS, 0, (cudaStream_t)stream>>>(
+            (__nv_bfloat16 *)out, (const __nv_bfloat16 *)x, (int)C, eps, w, r, rope != NULL);
+    else
+        rms_rope_kernel<float><<<(unsigned)M, ROW_THREADS, 0, (cudaStream_t)stream>>>((__nv_bfloat16 *)out, (const float *)x,
+                                                                                     (int)C, eps, w, r, rope != NULL);
     LAUNCH_CHECK(err, "rms_rope_kernel");
     return VD_OK;
 }
 
-extern "C" vd_status vd_wan_gated_add_cuda(void *stream, float *x, const float *y, const float *g_a, const float *g_b,
+extern "C" vd_status vd_wan_gated_add_cuda(void *stream, float *x, const uint16_t *y, const float *g_a, const float *g_b,
                                            int64_t M, int64_t C, vd_error *err) {
     const int64_t n = M * C;
     if (n <= 0) return VD_OK;
-    if (C % 4 == 0) {
-        gated_add4_kernel<<<grid_for(n / 4), 256, 0, (cudaStream_t)stream>>>((float4 *)x, (const float4 *)y, (const float4 *)g_a,
-                                                                             (const float4 *)g_b, n / 4, (int)(C / 4));
-    } else {
-        gated_add_kernel<<<grid_for(n), 256, 0, (cudaStream_t)stream>>>(x, y, g_a, g_b, n, (int)C);
-    }
+    if (C % 2) return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_wan_gated_add_cuda: C %lld must be even", (long long)C);
+    gated_add_kernel<<<grid_for(n / 2), 256, 0, (cudaStream_t)stream>>>((float2 *)x, (const __nv_bfloat162 *)y,
+                                                                        (const float2 *)g_a, (const float2 *)g_b, n / 2,
+                                                                        (int)(C / 2));
     LAUNCH_CHECK(err, "gated_add_kernel");
     return VD_OK;
 }

@@ -26,13 +26,16 @@ typedef struct {
     int Hp, Wp;             // token grid (rows are tokens n = (f*Hp + h)*Wp + w)
 } vd_wan_rope_desc;
 
-// out bf16 [M, C] = RMSNorm(x [M, C]) * w (across all C channels), then RoPE per head of D when
-// rope != NULL. CPU: vd_rmsnorm_cpu + vd_rope3d_cpu, rounded to bf16.
-vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const float *x, int64_t M, int64_t C, float eps, const float *w,
-                               const vd_wan_rope_desc *rope, vd_error *err);
+// out bf16 [M, C] = RMSNorm(x [M, C]) * w (across all C channels, statistics in fp32), then RoPE
+// per head of D when rope != NULL. x is bf16 when x_bf16 (a GEMM output, as in orig Wan where the
+// q/k Linear returns bf16 under autocast and WanRMSNorm upcasts), else f32. C even.
+// CPU: vd_rmsnorm_cpu + vd_rope3d_cpu, rounded to bf16.
+vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const void *x, int x_bf16, int64_t M, int64_t C, float eps,
+                               const float *w, const vd_wan_rope_desc *rope, vd_error *err);
 
-// x [M, C] += (g_a + g_b) * y   (g_a NULL: plain residual add; g_b may be NULL). CPU: vd_gated_add_cpu.
-vd_status vd_wan_gated_add_cuda(void *stream, float *x, const float *y, const float *g_a, const float *g_b, int64_t M,
+// x f32 [M, C] += (g_a + g_b) * y, y bf16 [M, C] (a GEMM output); g_a NULL: plain residual add;
+// g_b may be NULL. C even. CPU: vd_gated_add_cpu.
+vd_status vd_wan_gated_add_cuda(void *stream, float *x, const uint16_t *y, const float *g_a, const float *g_b, int64_t M,
                                 int64_t C, vd_error *err);
 
 // In place tanh-GELU on bf16 [n] (math in fp32). CPU: vd_gelu_tanh_cpu.

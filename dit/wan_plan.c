@@ -34,7 +34,7 @@ void vd_wan_cuda_plan_for(const vd_wan_config *c, int64_t N, int64_t Lt, vd_wan_
 #define TAKE(field, bytes) do { p->field = off; off += ALIGN256((size_t)(bytes)); } while (0)
     size_t io = (size_t)(c->in_channels > c->out_channels ? c->in_channels : c->out_channels) * P;
     TAKE(x, n * C * 4);
-    TAKE(t, n * C * 4);
+    TAKE(tb, n * C * 2);
     // Aliases (lifetimes inside a block, wan_dit_cuda.cu block_forward):
     //   ob = hb: attention writes its output after the q/k/v GEMMs have consumed hb.
     //   ffn = qb..vb: the FFN hidden lives only after both attentions are done.
