@@ -217,6 +217,7 @@ extern "C" void vd_wan_cuda_get_timing(const vd_wan_cuda *w, vd_wan_cuda_timing 
         if (cudaEventElapsedTime(&ms, e[2], e[3]) == cudaSuccess) t->cross_attn_ms += ms;
     }
     t->other_ms = t->total_ms - t->self_attn_ms - t->cross_attn_ms;
+    cudaGetLastError(); // an event never recorded leaves a (non-sticky) error that a later launch check would report
 }
 
 #define GEMM(out, out_t, x, wt, bias, M, K, N) \
