@@ -30,6 +30,7 @@ struct vd_wan_cuda {
     vd_wan_cuda_plan plan;
     int64_t max_tokens, max_text;
     vd_cuda_arena wts, act;
+    vd_cuda_arena attn_ws; // (optional) self-attention method workspace, vd_wan_cuda_reserve_attn_ws
     void *top[VD_WAN_TOP_COUNT];
     void *(*blocks)[VD_WAN_BLOCK_COUNT];
     // activation slices (wan_dit_cuda.h vd_wan_cuda_plan)
@@ -192,10 +193,17 @@ extern "C" void vd_wan_cuda_free(vd_wan_cuda *w) {
         for (int i = 0; i < w->n_ev; i++)
             if (w->ev[i]) cudaEventDestroy(w->ev[i]);
     free(w->ev);
+    vd_cuda_arena_free(&w->attn_ws);
     vd_cuda_arena_free(&w->act);
     vd_cuda_arena_free(&w->wts);
     free(w->blocks);
     free(w);
+}
+
+extern "C" vd_status vd_wan_cuda_reserve_attn_ws(vd_wan_cuda *w, size_t bytes, vd_error *err) {
+    if (bytes <= w->attn_ws.cap) return VD_OK;
+    vd_cuda_arena_free(&w->attn_ws);
+    return vd_cuda_arena_init(&w->attn_ws, bytes, err);
 }
 
 extern "C" void vd_wan_cuda_set_timing(vd_wan_cuda *w, int on) { w->timing = on; }
@@ -331,15 +339,17 @@ extern "C" vd_status vd_wan_cuda_forward(vd_wan_cuda *w, const float *latent_d, 
     call.ctx.F = (int)Fp;
     call.ctx.Hp = (int)Hp;
     call.ctx.Wp = (int)Wp;
-    const size_t mark = vd_cuda_arena_mark(&w->act);
+    call.ws = w->attn_ws.base;
+    call.ws_bytes = w->attn_ws.cap;
     for (int l = 0; l < c->n_layers; l++) {
+        call.ctx.layer = l;
         size_t need = vd_wan_self_attention_ws(&call, VD_DEVICE_CUDA, 1, N, c->n_heads, c->head_dim);
-        call.ws = NULL;
-        call.ws_bytes = need;
-        if (need) VD_TRY(vd_cuda_arena_alloc(&w->act, need, &call.ws, err));
-        vd_status s = block_forward(w, l, N, Lt, &rope, &call, err);
-        vd_cuda_arena_reset(&w->act, mark);
-        if (s) return s;
+        if (need > call.ws_bytes)
+            return vd_error_set(err, VD_ERR_INVALID_ARG,
+                                "vd_wan_cuda_forward: attention method '%s' needs %zu workspace bytes at layer %d, %zu reserved "
+                                "(call vd_wan_cuda_reserve_attn_ws first)",
+                                vd_attn_get_method(call.method)->name, need, l, call.ws_bytes);
+        VD_TRY(block_forward(w, l, N, Lt, &rope, &call, err));
     }
 
     // Head: (shift, scale) = table [2, C] + e; LN + modulation (fp32) -> bf16 GEMM -> unpatchify.

@@ -60,6 +60,11 @@ vd_status vd_wan_cuda_forward_host(vd_wan_cuda *w, const float *latent, const fl
                                    int64_t B, int64_t F, int64_t H, int64_t W, int64_t Lt, const vd_wan_run_info *info,
                                    float *out, vd_error *err);
 
+// Device workspace for a self-attention method (run_info.self_attn): reserves `bytes` in a separate
+// arena once, before the forwards (a forward never allocates). Dense attention needs none. A
+// forward whose method asks for more returns VD_ERR_INVALID_ARG naming both sizes.
+vd_status vd_wan_cuda_reserve_attn_ws(vd_wan_cuda *w, size_t bytes, vd_error *err);
+
 // Per-forward time split, filled when timing is on (vd_wan_cuda_set_timing): milliseconds of
 // self-attention, cross-attention and everything else, from CUDA events around each section.
 typedef struct {

@@ -20,5 +20,6 @@ vd_status vd_wan_cuda_forward_host(vd_wan_cuda *w, const float *latent, const fl
                                    float *out, vd_error *err) {
     return NO_CUDA(err);
 }
+vd_status vd_wan_cuda_reserve_attn_ws(vd_wan_cuda *w, size_t bytes, vd_error *err) { return NO_CUDA(err); }
 void vd_wan_cuda_set_timing(vd_wan_cuda *w, int on) { (void)w; (void)on; }
 void vd_wan_cuda_get_timing(const vd_wan_cuda *w, vd_wan_cuda_timing *t) { (void)w; *t = (vd_wan_cuda_timing){0}; }

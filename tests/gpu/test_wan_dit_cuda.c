@@ -37,7 +37,8 @@ static const gcase k_cases[] = {
 };
 
 // Writes a random model (weights scaled like trained ones: matrices N(0, 1/fan_in), norm weights
-// 1 + N(0, 0.1^2), tables N(0, 1/C), biases N(0, 0.05^2)) with its diffusers config.json.
+// 1 + N(0, 0.1^2), tables N(0, 1/C), biases N(0, 0.05^2); all rounded to bf16-representable
+// values) with its diffusers config.json.
 static bool write_model(const gcase *g, const char *dir) {
     vd_wan_config c;
     vd_wan_config_init(&c);
@@ -72,6 +73,9 @@ static bool write_model(const gcase *g, const char *dir) {
         } else {
             vt_fill_normal(&r, data[i], numel, 0.05f);
         }
+        // bf16-representable values: the CUDA path's weight cast is then exact and the measured error
+        // is the activations' bf16 rounding alone.
+        vt_round_bf16(data[i], numel);
         e[i] = (vd_st_write_entry){sp[i].name, VD_F32, sp[i].ndim, sp[i].shape, data[i]};
     }
     vd_error err = {0};
