@@ -15,9 +15,14 @@
 #include "lib/safetensors.h"
 #include "lib/tensor.h"
 
+#define MAX_ATTN_SETS 16
+
 typedef struct {
     const char *model, *input, *out, *device;
     int step, n_steps;
+    const char *attention;               // self-attention method name (NULL: dense)
+    const char *attn_sets[MAX_ATTN_SETS]; // "key=value" overrides of the method config
+    int n_attn_sets;
 } fwd_opts;
 
 static void fwd_usage(FILE *f) {
@@ -28,7 +33,9 @@ static void fwd_usage(FILE *f) {
             "  --input FILE     tensors latent [B, C, F, H, W], timestep [B], context [B, L, text_dim]\n"
             "  --out FILE       writes output f32 [B, Cout, F, H, W]\n"
             "  --device NAME    cpu (fp32 reference, default) or cuda (bf16 GEMMs, fp32 residual)\n"
-            "  --step I --steps N  denoising step passed to the attention layer (default 0 of 1)\n");
+            "  --step I --steps N  denoising step passed to the attention layer (default 0 of 1)\n"
+            "  --attention NAME self-attention method of the attention layer (default: dense)\n"
+            "  --attention-set KEY=VALUE  override one field of the method's config (repeatable)\n");
 }
 
 static double now_s(void) {
@@ -67,6 +74,7 @@ static vd_status run(const fwd_opts *o, vd_error *err) {
     vd_wan_weights w = {0};
     vd_wan_cuda *wc = NULL;
     vd_cuda_ctx *cu = NULL;
+    vd_attn *attn = NULL;
     vd_status s = vd_wan_model_open(&m, o->model, err);
     if (s) return vd_error_prefix(err, "loading model '%s'", o->model);
     const vd_wan_config *c = &m.config;
@@ -120,6 +128,12 @@ static vd_status run(const fwd_opts *o, vd_error *err) {
     vd_wan_run_info_init(&info);
     info.step = o->step;
     info.n_steps = o->n_steps;
+    if (o->attention) {
+        if ((s = vd_attn_create(&attn, o->attention, err))) goto done;
+        for (int i = 0; i < o->n_attn_sets; i++)
+            if ((s = vd_attn_set(attn, o->attn_sets[i], err))) goto done;
+        info.self_attn = attn;
+    }
     double t0 = now_s(), t1, t2;
     if (!strcmp(o->device, "cpu")) {
         if ((s = vd_wan_weights_load_cpu(&w, &m, err))) goto done;
@@ -127,7 +141,25 @@ static vd_status run(const fwd_opts *o, vd_error *err) {
         s = vd_wan_forward_cpu(&w, latent, ts, ctx, B, F, H, W, Lt, &info, out, err);
     } else {
         if ((s = vd_cuda_ctx_create(&cu, 0, err))) goto done;
-        if ((s = vd_wan_cuda_create(&wc, cu, &m, (F / c->patch[0]) * (H / c->patch[1]) * (W / c->patch[2]), Lt, err))) goto done;
+        const int64_t N = (F / c->patch[0]) * (H / c->patch[1]) * (W / c->patch[2]);
+        if ((s = vd_wan_cuda_create(&wc, cu, &m, N, Lt, err))) goto done;
+        if (attn) { // reserve the method's largest per-layer workspace before the forward
+            vd_wan_attn_call call = {0};
+            call.method = attn;
+            call.ctx.n_layers = c->n_layers;
+            call.ctx.step = o->step;
+            call.ctx.n_steps = o->n_steps;
+            call.ctx.F = (int)(F / c->patch[0]);
+            call.ctx.Hp = (int)(H / c->patch[1]);
+            call.ctx.Wp = (int)(W / c->patch[2]);
+            size_t ws = 0;
+            for (int l = 0; l < c->n_layers; l++) {
+                call.ctx.layer = l;
+                size_t b = vd_wan_self_attention_ws(&call, VD_DEVICE_CUDA, 1, N, c->n_heads, c->head_dim);
+                if (b > ws) ws = b;
+            }
+            if (ws && (s = vd_wan_cuda_reserve_attn_ws(wc, ws, err))) goto done;
+        }
         t1 = now_s();
         s = vd_wan_cuda_forward_host(wc, latent, ts, ctx, B, F, H, W, Lt, &info, out, err);
     }
@@ -142,6 +174,7 @@ static vd_status run(const fwd_opts *o, vd_error *err) {
              vd_wan_layout_name(m.layout));
     s = vd_st_write(o->out, &e, 1, meta, err);
 done:
+    vd_attn_free(attn);
     vd_wan_cuda_free(wc);
     vd_cuda_ctx_free(cu);
     vd_wan_weights_free(&w);
@@ -174,6 +207,14 @@ int cmd_dit_forward(int argc, char **argv) {
         else if (!strcmp(a, "--device")) o.device = v;
         else if (!strcmp(a, "--step")) o.step = atoi(v);
         else if (!strcmp(a, "--steps")) o.n_steps = atoi(v);
+        else if (!strcmp(a, "--attention")) o.attention = v;
+        else if (!strcmp(a, "--attention-set")) {
+            if (o.n_attn_sets == MAX_ATTN_SETS) {
+                fprintf(stderr, "vdit dit-forward: at most %d --attention-set options\n", MAX_ATTN_SETS);
+                return 2;
+            }
+            o.attn_sets[o.n_attn_sets++] = v;
+        }
         else {
             fprintf(stderr, "vdit dit-forward: unknown option '%s'\n\n", a);
             fwd_usage(stderr);

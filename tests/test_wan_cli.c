@@ -91,6 +91,14 @@ int main(void) {
     snprintf(a, sizeof a, "info --model '%s/d16h3l3'", src);
     expect_run("info (diffusers layout)", tmpd, a, 0, "layout:      diffusers", "cross_attn_norm off", "f32");
 
+    // Self-attention through a configured method of the attention layer.
+    snprintf(a, sizeof a, "dit-forward --model '%s/d32h2l2' --input '%s/d32h2l2/io.safetensors' --out '%s/o.st' --attention dense",
+             src, src, tmpd);
+    expect_run("--attention dense", tmpd, a, 0, "wrote", NULL, NULL);
+    snprintf(a, sizeof a, "dit-forward --model '%s/d32h2l2' --input '%s/d32h2l2/io.safetensors' --out '%s/o.st' --attention nosuch",
+             src, src, tmpd);
+    expect_run("--attention unknown", tmpd, a, 1, "nosuch", "known:", NULL);
+
     // Bad inputs: usage errors exit 2, data errors exit 1 with the tensor named.
     expect_run("no --model", tmpd, "dit-forward --input x --out y", 2, "--model", NULL, NULL);
     snprintf(a, sizeof a, "dit-forward --model '%s/d32h2l2' --input '%s/d32h2l2/io.safetensors' --out '%s/o.st' --device tpu", src,

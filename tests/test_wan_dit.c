@@ -20,7 +20,8 @@
 #define PARITY_TOL 1e-4
 
 // Runs one model dir against the io of fixture `io_case`; returns the rel err (or 1e30 on error).
-static double run_parity(const char *model_dir, const char *io_case, vd_wan_layout want_layout, const char *label) {
+static double run_parity_attn(const char *model_dir, const char *io_case, vd_wan_layout want_layout, const char *label,
+                              vd_attn *method) {
     char path[4096];
     snprintf(path, sizeof path, "tests/data/dit/%s/io.safetensors", io_case);
     wt_io io;
@@ -42,8 +43,11 @@ static double run_parity(const char *model_dir, const char *io_case, vd_wan_layo
     VT_EXPECT(m.config.in_channels == io.Cin && m.config.out_channels == io.Cout && m.config.text_dim == io.text_dim);
     int64_t n_out = io.B * io.Cout * io.F * io.H * io.W;
     float *out = vd_host_alloc((size_t)n_out * 4);
+    vd_wan_run_info info;
+    vd_wan_run_info_init(&info);
+    info.self_attn = method;
     if (vd_wan_weights_load_cpu(&w, &m, &err) ||
-        vd_wan_forward_cpu(&w, io.latent, io.timestep, io.context, io.B, io.F, io.H, io.W, io.Lt, NULL, out, &err)) {
+        vd_wan_forward_cpu(&w, io.latent, io.timestep, io.context, io.B, io.F, io.H, io.W, io.Lt, &info, out, &err)) {
         printf("FAIL %s: %s\n", label, err.msg);
         vt_failures++;
     } else {
@@ -65,6 +69,26 @@ static double run_parity(const char *model_dir, const char *io_case, vd_wan_layo
     vd_wan_model_close(&m);
     wt_io_free(&io);
     return rel;
+}
+
+static double run_parity(const char *model_dir, const char *io_case, vd_wan_layout want_layout, const char *label) {
+    return run_parity_attn(model_dir, io_case, want_layout, label, NULL);
+}
+
+// The self-attention seam with a configured method: "dense" through vd_attn_run (method table,
+// per-call context checks) must give the golden output like the direct dense call.
+static void test_attention_method(void) {
+    vd_attn *a = NULL;
+    vd_error err = {0};
+    if (vd_attn_create(&a, "dense", &err)) {
+        printf("FAIL attention method: %s\n", err.msg);
+        vt_failures++;
+        return;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", vt_src_path("tests/data/dit/d32h2l2"));
+    run_parity_attn(dir, "d32h2l2", VD_WAN_LAYOUT_DIFFUSERS, "d32h2l2 via method 'dense'", a);
+    vd_attn_free(a);
 }
 
 static void test_fixtures(const char *only) {
@@ -232,6 +256,7 @@ int main(int argc, char **argv) {
     test_fixtures(only);
     if (!only) {
         test_layouts();
+        test_attention_method();
         test_bad_inputs();
         test_presets();
     }
