@@ -1,12 +1,15 @@
 // Wan VAE decoder, CUDA runner (fp32 activations). Mirrors vae_cpu.c layer by layer.
 //
-// Convolutions without im2col: the input is laid out zero-padded, P[Cin, Tp, Hp, Wp] with
-// Hp = H + 2*ph, Wp = W + 2*pw and Tp = (kt - 1) + t (the first kt - 1 frames are the feature
-// cache). Every kernel tap (a, b, c) is then one GEMM over a shifted view of P:
-//   O[Cout, q] += W_tap[Cout, Cin] @ P[Cin, q + (a*Hp + b)*Wp + c],   q = (d*Hp + y)*Wp + x,
-// computed on the padded grid (columns with y >= H or x >= W are garbage and dropped when the
+// Convolutions without im2col: the input is laid out zero-padded and frame-major,
+// P[Tp, Cin, Hp, Wp] with Hp = H + 2*ph, Wp = W + 2*pw and Tp = (kt - 1) + t (the first kt - 1
+// frames are the feature cache). Frame stride Cin*Hp*Wp = Cin x channel stride, so the time taps
+// and the input channels form ONE reduction index k = a*Cin + ci with stride Hp*Wp. Each spatial
+// tap (b, c) is then one GEMM per output frame d (batched over d) on a shifted view of P:
+//   O_d[Cout, q] += W_bc[Cout, kt*Cin] @ P[d + k / Cin, k % Cin, q + b*Wp + c],  q = y*Wp + x,
+// computed on the padded grid of the frame (columns with x >= W are garbage and dropped when the
 // result is compacted to [Cout, t, H, W] with the bias and the optional residual added).
-// Weights are reordered once at upload to [tap][Cout][Cin]. GEMMs are cuBLAS SGEMM with TF32
+// Weights are reordered once at upload to [b*kw + c][Cout][a*Cin + ci]. Activations between
+// layers are channel-major [C, T, H, W] as on the CPU. GEMMs are cuBLAS SGEMM with TF32
 // tensor-op math by default (fp32 accumulate; torch's default for cuDNN convs too) or full fp32
 // with opts.cuda_fp32 (VDIT_VAE_FP32=1 in the environment sets it by default).
 //
@@ -68,20 +71,20 @@ static void dbuf_free(vae_dev *d, dbuf *b) {
 
 // ---- kernels --------------------------------------------------------------------------------
 
-// Writes frames [toff, toff + T) of a padded buffer P[C, Tp, Hp, Wp] (border zeros) from
+// Writes frames [toff, toff + T) of a frame-major padded buffer P[Tp, C, Hp, Wp] (border zeros) from
 // x[c, f, y, x] at x + c*xcs + f*HW + y*W + x, optionally Wan-RMS-normalized over channels and
 // SiLU'd. One thread per padded position.
-__global__ void vae_norm_pad_kernel(float *P, int64_t Tp, int toff, int ph, int pw, const float *x, int64_t xcs,
+__global__ void vae_norm_pad_kernel(float *P, int toff, int ph, int pw, const float *x, int64_t xcs,
                                     const float *gamma, int C, int T, int H, int W, int mode /*0 copy, 1 norm, 2 norm+silu*/) {
     const int Hp = H + 2 * ph, Wp = W + 2 * pw;
     const int64_t n = (int64_t)T * Hp * Wp;
-    const int64_t pcs = Tp * Hp * Wp;
+    const int64_t pcs = (int64_t)Hp * Wp; // channel stride; frame stride C * pcs
     const float scale = sqrtf((float)C);
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
         const int xp = (int)(i % Wp);
         const int yp = (int)((i / Wp) % Hp);
         const int f = (int)(i / ((int64_t)Wp * Hp));
-        float *o = P + ((int64_t)(f + toff) * Hp + yp) * Wp + xp;
+        float *o = P + (int64_t)(f + toff) * C * pcs + (int64_t)yp * Wp + xp;
         const int yy = yp - ph, xx = xp - pw;
         if (yy < 0 || yy >= H || xx < 0 || xx >= W) {
             for (int c = 0; c < C; c++) o[c * pcs] = 0.0f;
@@ -107,7 +110,7 @@ __global__ void vae_norm_pad_kernel(float *P, int64_t Tp, int toff, int ph, int 
 }
 
 // Upsample3d/2d input: combined frame F' of the sequence [x frame 0 if skip] ++ interleave(y),
-// nearest x2 in space, written zero-padded (pad 1) into P[C, Tz, 2H+2, 2W+2].
+// nearest x2 in space, written zero-padded (pad 1) and frame-major into P[Tz, C, 2H+2, 2W+2].
 // x: [C, Tx, H, W]; y: [2C, n, H, W] (time conv output, channel k*C + c -> frame 2i + k) or NULL.
 __global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, const float *y, int n, int skip, int C,
                                   int H, int W) {
@@ -116,8 +119,8 @@ __global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, cons
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
         const int xp = (int)(i % Wp);
         const int yp = (int)((i / Wp) % Hp);
-        const int f = (int)((i / ((int64_t)Wp * Hp)) % Tz);
-        const int c = (int)(i / ((int64_t)Wp * Hp * Tz));
+        const int c = (int)((i / ((int64_t)Wp * Hp)) % C);
+        const int f = (int)(i / ((int64_t)Wp * Hp * C));
         const int yy = yp - 1, xx = xp - 1;
         float v = 0.0f;
         if (yy >= 0 && yy < H2 && xx >= 0 && xx < W2) {
@@ -135,8 +138,8 @@ __global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, cons
     }
 }
 
-// out[o, d, y, x] = pad[o*ldp + (d*Hp + y)*Wp + x] + bias[o] (+ res[o, d, y, x]).
-__global__ void vae_compact_kernel(float *out, const float *pad, int64_t ldp, const float *bias, const float *res,
+// out[o, d, y, x] = pad[(d*Cout + o)*Hp*Wp + y*Wp + x] + bias[o] (+ res[o, d, y, x]).
+__global__ void vae_compact_kernel(float *out, const float *pad, const float *bias, const float *res,
                                    int Cout, int T, int H, int W, int Hp, int Wp) {
     const int64_t total = (int64_t)Cout * T * H * W;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
@@ -144,7 +147,7 @@ __global__ void vae_compact_kernel(float *out, const float *pad, int64_t ldp, co
         const int yy = (int)((i / W) % H);
         const int d = (int)((i / ((int64_t)W * H)) % T);
         const int o = (int)(i / ((int64_t)W * H * T));
-        float v = pad[o * ldp + ((int64_t)d * Hp + yy) * Wp + xx] + bias[o];
+        float v = pad[((int64_t)d * Cout + o) * Hp * Wp + (int64_t)yy * Wp + xx] + bias[o];
         if (res) v += res[i];
         out[i] = v;
     }
@@ -225,10 +228,13 @@ static vd_status upload_conv(vae_dev *d, vd_vae_conv *cv, vd_error *err) {
     const size_t nw = (size_t)cv->cout * cv->cin * taps;
     float *re = (float *)malloc(nw * sizeof(float));
     if (!re) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of host memory");
-    // [Cout, Cin, taps] -> [taps, Cout, Cin]
+    // [Cout, Cin, kt, kh, kw] -> [kh*kw][Cout][kt*Cin] (k = a*Cin + ci)
+    const int sp = cv->kh * cv->kw, K = cv->kt * cv->cin;
     for (int o = 0; o < cv->cout; o++)
         for (int i = 0; i < cv->cin; i++)
-            for (int t = 0; t < taps; t++) re[((size_t)t * cv->cout + o) * cv->cin + i] = cv->w[((size_t)o * cv->cin + i) * taps + t];
+            for (int a = 0; a < cv->kt; a++)
+                for (int bc = 0; bc < sp; bc++)
+                    re[((size_t)bc * cv->cout + o) * K + a * cv->cin + i] = cv->w[(((size_t)o * cv->cin + i) * cv->kt + a) * sp + bc];
     dbuf w, b;
     vd_status st = dbuf_alloc(d, &w, nw * sizeof(float), err);
     if (st == VD_OK) st = dbuf_alloc(d, &b, (size_t)cv->cout * sizeof(float), err);
@@ -373,59 +379,77 @@ static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int Hp, int 
     return VD_OK;
 }
 
-// P[cin, 2 + t, Hp, Wp] with the cache copied into frames 0 and 1.
+// P[2 + t, cin, Hp, Wp] (frame-major) with the cache ([2, cin, Hp, Wp]) copied into frames 0, 1.
 static vd_status pad_begin(vd_vae_runner *r, const vd_vae_conv *cv, int t, int H, int W, dbuf *P, vd_error *err) {
     const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
-    const size_t fr = (size_t)Hp * Wp, Tp = VD_VAE_CACHE_T + t;
+    const size_t fs = (size_t)cv->cin * Hp * Wp, Tp = VD_VAE_CACHE_T + t;
     float *cache = NULL;
     VD_TRY(get_cache(r, cv, Hp, Wp, &cache, err));
-    VD_TRY(dbuf_alloc(r->d, P, (size_t)cv->cin * Tp * fr * sizeof(float), err));
-    VD_CUDA_TRY(err, cudaMemcpy2DAsync(P->p, Tp * fr * sizeof(float), cache, VD_VAE_CACHE_T * fr * sizeof(float),
-                                       VD_VAE_CACHE_T * fr * sizeof(float), cv->cin, cudaMemcpyDeviceToDevice,
-                                       r->d->stream));
+    VD_TRY(dbuf_alloc(r->d, P, Tp * fs * sizeof(float), err));
+    VD_CUDA_TRY(err, cudaMemcpyAsync(P->p, cache, VD_VAE_CACHE_T * fs * sizeof(float), cudaMemcpyDeviceToDevice,
+                                     r->d->stream));
     return VD_OK;
 }
 
-// Convolution on a padded input P[cin, Tp = kt - 1 + t, Hp, Wp] -> out [cout, t, H, W] (+ res).
+// Convolution on a frame-major padded input P[Tp = kt - 1 + t, cin, Hp, Wp] -> out [cout, t, H, W]
+// (+ res). One batched GEMM (over the t output frames) per spatial tap.
 static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int t, int H, int W,
                           const float *res, dact *out, vd_error *err) {
     vae_dev *d = r->d;
     const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
-    const int64_t Tp = cv->kt - 1 + t, lda = Tp * Hp * Wp, ldp = (int64_t)t * Hp * Wp;
-    const int64_t N = ((int64_t)(t - 1) * Hp + H - 1) * Wp + W;
-    if (N > INT32_MAX || lda > INT32_MAX)
-        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: conv with %lld positions exceeds cuBLAS int range; use tiling",
-                            (long long)N);
+    const int64_t fr = (int64_t)Hp * Wp, K = (int64_t)cv->kt * cv->cin, N = (int64_t)(H - 1) * Wp + W;
+    if (fr > INT32_MAX || K > INT32_MAX)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: conv frame of %lld positions exceeds the cuBLAS int range; use tiling",
+                            (long long)fr);
     out->c = cv->cout, out->t = t, out->h = H, out->w = W;
     dbuf pad = {};
-    VD_TRY(dbuf_alloc(d, &pad, (size_t)cv->cout * ldp * sizeof(float), err));
+    VD_TRY(dbuf_alloc(d, &pad, (size_t)t * cv->cout * fr * sizeof(float), err)); // [t][cout][Hp*Wp]
     const float *Wt = (const float *)cv->dev_w;
-    int tap = 0;
     vd_status st = VD_OK;
-    for (int a = 0; a < cv->kt && st == VD_OK; a++)
-        for (int b = 0; b < cv->kh && st == VD_OK; b++)
-            for (int c = 0; c < cv->kw; c++, tap++) {
-                const float alpha = 1.0f, beta = tap ? 1.0f : 0.0f;
-                const int64_t off = ((int64_t)a * Hp + b) * Wp + c;
-                cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)N, cv->cout, cv->cin, &alpha,
-                                                P + off, (int)lda, Wt + (size_t)tap * cv->cout * cv->cin, cv->cin,
-                                                &beta, pad.p, (int)ldp);
-                if (cs != CUBLAS_STATUS_SUCCESS) {
-                    st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemm (conv %dx%d, N=%lld) failed: %s",
-                                      cv->cout, cv->cin, (long long)N, cublasGetStatusString(cs));
-                    break;
-                }
+    int tap = 0;
+    for (int b = 0; b < cv->kh && st == VD_OK; b++)
+        for (int c = 0; c < cv->kw; c++, tap++) {
+            const float alpha = 1.0f, beta = tap ? 1.0f : 0.0f;
+            // A(q, k) = P[d*cin*fr + k*fr + b*Wp + c + q]; B(k, o) = Wt[tap][o][k]; C(q, o) = pad[d][o][q]
+            cublasStatus_t cs = cublasSgemmStridedBatched(
+                d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)N, cv->cout, (int)K, &alpha, P + (int64_t)b * Wp + c, (int)fr,
+                (long long)cv->cin * fr, Wt + (size_t)tap * cv->cout * K, (int)K, 0, &beta, pad.p, (int)fr,
+                (long long)cv->cout * fr, t);
+            if (cs != CUBLAS_STATUS_SUCCESS) {
+                st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemmStridedBatched (conv %dx%d, N=%lld, K=%lld) failed: %s",
+                                  cv->cout, cv->cin, (long long)N, (long long)K, cublasGetStatusString(cs));
+                break;
             }
+        }
     if (st == VD_OK) st = dbuf_alloc(d, &out->b, (size_t)cv->cout * t * H * W * sizeof(float), err);
     if (st == VD_OK) {
         const int64_t n = (int64_t)cv->cout * t * H * W;
-        vae_compact_kernel<<<grid_for(n), 256, 0, d->stream>>>(out->b.p, pad.p, ldp, (const float *)cv->dev_b, res,
-                                                                cv->cout, t, H, W, Hp, Wp);
+        vae_compact_kernel<<<grid_for(n), 256, 0, d->stream>>>(out->b.p, pad.p, (const float *)cv->dev_b, res, cv->cout,
+                                                                t, H, W, Hp, Wp);
         cudaError_t ce = cudaGetLastError();
         if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: compact kernel: %s", cudaGetErrorString(ce));
     }
     dbuf_free(d, &pad);
     return st;
+}
+
+// 1x1x1 conv on a channel-major x [cin, t, H, W] -> out [cout, t, H, W]: one GEMM + bias.
+static vd_status conv1x1(vd_vae_runner *r, const vd_vae_conv *cv, const float *x, int t, int H, int W, dact *out,
+                         vd_error *err) {
+    vae_dev *d = r->d;
+    const int64_t n = (int64_t)t * H * W;
+    if (n > INT32_MAX) return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: 1x1 conv over %lld positions; use tiling", (long long)n);
+    out->c = cv->cout, out->t = t, out->h = H, out->w = W;
+    VD_TRY(dbuf_alloc(d, &out->b, (size_t)cv->cout * n * sizeof(float), err));
+    const float one = 1.0f, zero = 0.0f;
+    cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)n, cv->cout, cv->cin, &one, x, (int)n,
+                                    (const float *)cv->dev_w, cv->cin, &zero, out->b.p, (int)n);
+    if (cs != CUBLAS_STATUS_SUCCESS)
+        return vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemm (1x1 conv) failed: %s", cublasGetStatusString(cs));
+    vae_add_rowbias_kernel<<<grid_for(cv->cout * n), 256, 0, d->stream>>>(out->b.p, (const float *)cv->dev_b, cv->cout, n);
+    cudaError_t ce = cudaGetLastError();
+    if (ce != cudaSuccess) return vd_error_set(err, VD_ERR_CUDA, "vae_cuda: bias kernel: %s", cudaGetErrorString(ce));
+    return VD_OK;
 }
 
 // Causal conv on P (freed here); the cache takes P's last two frames.
@@ -434,10 +458,9 @@ static vd_status pad_conv(vd_vae_runner *r, const vd_vae_conv *cv, dbuf *P, int 
     vd_status st = conv_run(r, cv, P->p, t, H, W, res, out, err);
     if (st == VD_OK) {
         const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
-        const size_t fr = (size_t)Hp * Wp, Tp = VD_VAE_CACHE_T + t;
-        cudaError_t ce = cudaMemcpy2DAsync(r->cache[cv->slot].p, VD_VAE_CACHE_T * fr * sizeof(float), P->p + t * fr,
-                                           Tp * fr * sizeof(float), VD_VAE_CACHE_T * fr * sizeof(float), cv->cin,
-                                           cudaMemcpyDeviceToDevice, r->d->stream);
+        const size_t fs = (size_t)cv->cin * Hp * Wp; // frames t, t+1 of P are the new cache
+        cudaError_t ce = cudaMemcpyAsync(r->cache[cv->slot].p, P->p + t * fs, VD_VAE_CACHE_T * fs * sizeof(float),
+                                         cudaMemcpyDeviceToDevice, r->d->stream);
         if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cache update: %s", cudaGetErrorString(ce));
     }
     dbuf_free(r->d, P);
@@ -452,7 +475,7 @@ static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
     VD_TRY(pad_begin(r, cv, x->t, x->h, x->w, &P, err));
     const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * (x->w + 2 * (cv->kw / 2));
     vae_norm_pad_kernel<<<grid_for(n), 256, 0, r->d->stream>>>(
-        P.p, VD_VAE_CACHE_T + x->t, VD_VAE_CACHE_T, cv->kh / 2, cv->kw / 2, x->b.p, (int64_t)x->t * x->h * x->w,
+        P.p, VD_VAE_CACHE_T, cv->kh / 2, cv->kw / 2, x->b.p, (int64_t)x->t * x->h * x->w,
         nm ? (const float *)nm->dev_gamma : NULL, x->c, x->t, x->h, x->w, mode);
     cudaError_t ce = cudaGetLastError();
     if (ce != cudaSuccess) {
@@ -467,7 +490,7 @@ static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
 static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, dact *x, vd_error *err) {
     dact h = {}, y1 = {}, y2 = {};
     vd_status st = VD_OK;
-    if (rb->has_shortcut) st = conv_run(r, &rb->shortcut, x->b.p, x->t, x->h, x->w, NULL, &h, err);
+    if (rb->has_shortcut) st = conv1x1(r, &rb->shortcut, x->b.p, x->t, x->h, x->w, &h, err);
     // with a shortcut, x is not needed after norm1 (the residual is h)
     if (st == VD_OK) st = prep_conv(r, &rb->norm1, &rb->conv1, x, 2, rb->has_shortcut, NULL, &y1, err);
     if (st == VD_OK) st = prep_conv(r, &rb->norm2, &rb->conv2, &y1, 2, true, rb->has_shortcut ? h.b.p : x->b.p, &y2, err);
@@ -495,7 +518,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, dact *x, vd_e
     const float one = 1.0f, zero = 0.0f, qs = 1.0f / sqrtf((float)C);
     for (int f = 0; f < T && st == VD_OK; f++) {
         float *xf = x->b.p + f * HW;
-        vae_norm_pad_kernel<<<grid_for(HW), 256, 0, d->stream>>>(xn.p, 1, 0, 0, 0, xf, (int64_t)T * HW,
+        vae_norm_pad_kernel<<<grid_for(HW), 256, 0, d->stream>>>(xn.p, 0, 0, 0, xf, (int64_t)T * HW,
                                                                   (const float *)a->norm.dev_gamma, C, 1, x->h, x->w, 1);
         cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)HW, 3 * C, C, &one, xn.p, (int)HW,
                                         (const float *)a->to_qkv.dev_w, C, &zero, qkv.p, (int)HW);
@@ -547,7 +570,7 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, dact *x,
             VD_TRY(pad_begin(r, &u->time_conv, n, H, W, &P, err));
             // time conv input: frames skip.. of x, no spatial padding (kernel 3x1x1)
             vae_norm_pad_kernel<<<grid_for((int64_t)n * H * W), 256, 0, d->stream>>>(
-                P.p, VD_VAE_CACHE_T + n, VD_VAE_CACHE_T, 0, 0, x->b.p + (int64_t)skip * H * W, (int64_t)x->t * H * W,
+                P.p, VD_VAE_CACHE_T, 0, 0, x->b.p + (int64_t)skip * H * W, (int64_t)x->t * H * W,
                 NULL, C, n, H, W, 0);
             VD_TRY(pad_conv(r, &u->time_conv, &P, n, H, W, NULL, &y, err));
         }
@@ -613,7 +636,7 @@ static vd_status cuda_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t
     if (st != VD_OK) return st;
     VD_CUDA_TRY(err, cudaMemcpyAsync(z.b.p, zin, (size_t)Z * t * h * w * sizeof(float), cudaMemcpyHostToDevice, d->stream));
     z.c = Z, z.t = t, z.h = h, z.w = w;
-    st = conv_run(r, &v->post_quant, z.b.p, t, h, w, NULL, &pq, err);
+    st = conv1x1(r, &v->post_quant, z.b.p, t, h, w, &pq, err);
     dbuf_free(d, &z.b);
     if (st == VD_OK) st = prep_conv(r, NULL, &v->conv_in, &pq, 0, true, NULL, &x, err);
     dbuf_free(d, &pq.b);
