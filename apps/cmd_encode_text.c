@@ -2,7 +2,8 @@
 // umT5 encoder. Writes prompt_embeds [1, max_len, d_model] f32 (rows past the real length are
 // zero, as the Wan pipeline pads), prompt_ids [max_len] i32 and prompt_len [1] i32; with
 // --negative also negative_prompt_embeds / negative_prompt_ids / negative_prompt_len.
-// Prompts are whitespace-cleaned as Wan does; Wan's ftfy / HTML-unescape step is not applied.
+// Prompts are cleaned as Wan's prompt_clean (HTML unescape, whitespace collapse; of ftfy only the
+// HTML step and uncurl_quotes: see dit/tokenizer_clean.h).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ int cmd_encode_text(int argc, char **argv) {
         o.max_len = max_len;
         vd_tokens tk;
         size_t clen;
-        char *clean = vd_text_whitespace_clean(texts[i], strlen(texts[i]), &clen);
+        char *clean = vd_wan_prompt_clean(texts[i], strlen(texts[i]), &clen);
         vd_status ts = clean ? vd_tokenizer_encode(tok, clean, clen, &o, &tk, &err)
                              : vd_error_set(&err, VD_ERR_OUT_OF_MEMORY, "out of memory");
         free(clean);

@@ -1,4 +1,5 @@
-// Wan text conditioning: whitespace_clean (tokenizer_clean.h), tokenize, encode the real tokens on the CPU or CUDA, zero the rows
+// Wan text conditioning: prompt_clean (tokenizer_clean.h; ftfy only partly), tokenize, encode
+// the real tokens on the CPU or CUDA, zero the rows
 // past the real length (the Wan pipeline's `u[:v]` then zero padding to 512).
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ vd_status vd_umt5_encode_texts(vd_umt5 *m, const vd_tokenizer *tok, const char *
         vd_tokens tk;
         const char *raw = texts[i] ? texts[i] : "";
         size_t clen;
-        char *text = vd_text_whitespace_clean(raw, strlen(raw), &clen);
+        char *text = vd_wan_prompt_clean(raw, strlen(raw), &clen);
         if (!text) {
             s = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "umt5: out of memory cleaning text %d", i);
             break;

@@ -76,8 +76,8 @@ void vd_umt5_cuda_release(vd_umt5 *m);
 
 typedef enum { VD_UMT5_CPU = 0, VD_UMT5_CUDA, VD_UMT5_DEVICE_COUNT } vd_umt5_device;
 
-// Wan text conditioning for n_texts prompts: Wan's whitespace_clean (runs of whitespace -> one
-// space, ends stripped; ftfy / HTML unescaping are NOT applied, see tokenizer_clean.h), tokenize
+// Wan text conditioning for n_texts prompts: Wan's prompt_clean (HTML unescaping and whitespace
+// collapsing exact; of ftfy only its HTML step and uncurl_quotes, see tokenizer_clean.h), tokenize
 // (max_len, pad, </s>), encode the real
 // tokens, write out[i] = [max_len, d_model] f32 with rows >= n_real zero. out[i] must hold
 // max_len * d_model floats. n_real[i] (may be NULL) receives the real lengths. On CUDA, the

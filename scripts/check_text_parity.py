@@ -10,7 +10,7 @@ small models; this script is the check on the real 256,384-piece tokenizer and u
 
 Token ids must match exactly. Embeddings: vdit (cuda: bf16 weights; cpu: fp32) against
 transformers in fp32 on the CPU (slow: ~5.7 B parameters), NMSE reported per prompt.
-Prompts are whitespace-cleaned like vdit does (Wan's ftfy/html step is not applied on either side).
+Prompts are cleaned with vdit's recipe on both sides (see dit/tokenizer_clean.h).
 """
 import argparse
 import os
@@ -32,7 +32,21 @@ PROMPTS = [
 
 
 def wc(t):
-    return re.sub(r"\s+", " ", t).strip()
+    """vdit's prompt cleaning recipe (dit/tokenizer_clean.h): ftfy's HTML step and uncurl_quotes,
+    html.unescape twice, whitespace_clean. With ftfy installed, also report where Wan's real
+    prompt_clean (ftfy.fix_text) differs from it."""
+    import html
+    u = t if "<" in t else html.unescape(t)
+    u = re.sub("[\u201c-\u201f]", '"', re.sub("[\u2018-\u201b]", "'", u))
+    u = re.sub(r"\s+", " ", html.unescape(html.unescape(u))).strip()
+    try:
+        import ftfy
+        w = re.sub(r"\s+", " ", html.unescape(html.unescape(ftfy.fix_text(t))).strip()).strip()
+        if w != u:
+            print("note: Wan's ftfy-based prompt_clean differs from vdit's on %r" % t[:60])
+    except ImportError:
+        pass
+    return u
 
 
 def main():

@@ -296,6 +296,37 @@ def gen_tokenizers(out):
                     "ws_clean_b64": base64.b64encode(re.sub(r"\s+", " ", text).strip().encode("utf-8")).decode()})
     with open(os.path.join(out, "unicode_cases.json"), "w") as f:
         json.dump(uni, f, separators=(",", ":"))
+    # Prompt cleaning: html.unescape (exact, Python's), ftfy's uncurl_quotes regexes, and the
+    # recipe of vd_wan_prompt_clean (ftfy's HTML step when there is no '<', uncurl, html.unescape
+    # twice, whitespace_clean). ftfy itself is not used here (not installed).
+    import html as _html
+
+    def uncurl(t):
+        return re.sub("[\u201c-\u201f]", '"', re.sub("[\u2018-\u201b]", "'", t))
+
+    def recipe(t):
+        if "<" not in t:
+            t = _html.unescape(t)
+        t = _html.unescape(_html.unescape(uncurl(t)))
+        return re.sub(r"\s+", " ", t).strip()
+
+    html_strings = [
+        "&amp;", "&amp", "&AMP;", "&ampx", "&notit;", "&notin;", "&#65;&#x41;&#X41", "&#0;", "&#128;&#x9f;",
+        "&#x110000;", "&#xD800;", "&#1;&#11;&#x7f;&#xFDD0;&#xFFFF;&#x10FFFE;", "&#99999999999999999999;", "&;",
+        "&#;", "&#x;", "& amp;", "&&amp;", "&" + "a" * 40 + ";", "&" + "b" * 31 + ";", "&ldquo;quoted&rdquo;",
+        "&amp;lt;b&amp;gt;", "&amp;amp;amp;", "&nbsp;x", "&\u00e9acute;", "&Eacute", "a < b &amp; c &ldquo;q&rdquo;",
+        "&lt;&lt", "\u201ccurly\u201d \u2018single\u2019 \u201alow\u201b \u201edbl\u201f",
+        "&aacute;&Aacute;&eacutex", "&frac12;&frac12", "&zwj;&zwnj;&NotNestedGreaterGreater;&nGt;",
+        "&copy2024 &copy;2024 &COPY &reg", "  &nbsp; two &#32; spaces  ", "&#x1F600;&#128512;", "x&\r\namp;",
+    ]
+    cl = []
+    for t in html_strings + [x.decode("utf-8", errors="replace") for x in strings + INVALID]:
+        cl.append({"text_b64": base64.b64encode(t.encode("utf-8")).decode(),
+                   "unescape_b64": base64.b64encode(_html.unescape(t).encode("utf-8")).decode(),
+                   "uncurl_b64": base64.b64encode(uncurl(t).encode("utf-8")).decode(),
+                   "clean_b64": base64.b64encode(recipe(t).encode("utf-8")).decode()})
+    with open(os.path.join(out, "clean_cases.json"), "w") as f:
+        json.dump(cl, f, separators=(",", ":"))
     with open(os.path.join(out, "tokenizer_cases.json"), "w") as f:
         json.dump(cases, f, ensure_ascii=True, separators=(",", ":"))
     print("tokenizer_cases.json: %d cases" % len(cases))

@@ -173,6 +173,50 @@ static void test_unicode(void) {
     cJSON_Delete(cases);
 }
 
+// Prompt cleaning vs Python: html.unescape (exact), ftfy's uncurl_quotes regexes, and the
+// vd_wan_prompt_clean recipe (see tokenizer_clean.h; ftfy itself is only partly reproduced).
+static void test_clean(void) {
+    char *json = slurp(vt_src_path("tests/data/text/clean_cases.json"), NULL);
+    VT_EXPECT(json != NULL);
+    if (!json) return;
+    cJSON *cases = cJSON_Parse(json);
+    free(json);
+    int idx = 0, bad = 0;
+    const cJSON *c;
+    static const char *fields[3] = {"unescape_b64", "uncurl_b64", "clean_b64"};
+    cJSON_ArrayForEach(c, cases) {
+        uint8_t *text;
+        size_t tlen;
+        vd_error err = {0};
+        VT_EXPECT(vd_base64_decode(cJSON_GetObjectItem(c, "text_b64")->valuestring, &text, &tlen, &err) == VD_OK);
+        for (int f = 0; f < 3; f++) {
+            uint8_t *want;
+            size_t wlen, glen = 0;
+            VT_EXPECT(vd_base64_decode(cJSON_GetObjectItem(c, fields[f])->valuestring, &want, &wlen, &err) == VD_OK);
+            char *got = f == 0 ? vd_text_html_unescape((const char *)text, tlen, &glen)
+                      : f == 1 ? vd_text_uncurl_quotes((const char *)text, tlen, &glen)
+                               : vd_wan_prompt_clean((const char *)text, tlen, &glen);
+            if (!got || glen != wlen || memcmp(got, want, wlen)) {
+                bad++;
+                fprintf(stderr, "FAIL clean case %d (%s): \"", idx, fields[f]);
+                print_text(text, tlen);
+                fprintf(stderr, "\"\n  got  \"");
+                if (got) print_text((const uint8_t *)got, glen);
+                fprintf(stderr, "\"\n  want \"");
+                print_text(want, wlen);
+                fprintf(stderr, "\"\n");
+            }
+            free(got);
+            free(want);
+        }
+        free(text);
+        idx++;
+    }
+    printf("clean: %d strings x (html.unescape, uncurl_quotes, prompt_clean recipe), %d mismatches\n", idx, bad);
+    vt_failures += bad;
+    cJSON_Delete(cases);
+}
+
 // A JSON tokenizer around a small vocab, with a replaceable normalizer and model fragment.
 static vd_status load_variant(const char *model, const char *normalizer, vd_error *err) {
     char buf[4096];
@@ -379,6 +423,7 @@ int main(int argc, char **argv) {
     test_parity(only);
     if (only < 0) {
         test_unicode();
+        test_clean();
         test_bad_input();
         test_mutations();
         test_load_time();
