@@ -83,7 +83,7 @@ def main():
         if args.tile:
             vae.enable_tiling()
         with torch.no_grad():
-            vae.decode(z[:, :, :1].to(dev))  # warm-up (cuDNN autotune, allocator)
+            vae.decode(z[:, :, :2].to(dev))  # warm-up (cuDNN autotune, allocator), as bench_vae does
             if cuda:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
