@@ -7,11 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "apps/commands.h"
-#include "dit/tokenizer_clean.h"
-#include "dit/tokenizer_hf.h"
 #include "dit/umt5_model.h"
 #include "lib/device.h"
 #include "lib/log.h"
@@ -28,11 +25,6 @@ static void encode_text_usage(FILE *f) {
             "  --device cpu|cuda  where the encoder runs (default: cuda when available, else cpu);\n"
             "                     umT5-XXL needs ~10 GB of device memory (bf16) or ~23 GB of RAM for fp32 weights on cpu\n"
             "  --max-len N        text length (default 512, Wan's)\n");
-}
-
-static bool exists(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0;
 }
 
 int cmd_encode_text(int argc, char **argv) {
@@ -82,51 +74,16 @@ int cmd_encode_text(int argc, char **argv) {
             return 2;
         }
     }
-    // Resolve the encoder weights and the tokenizer.
-    char enc_path[4096], tp[4096];
-    snprintf(enc_path, sizeof enc_path, "%s/text_encoder", model);
-    if (!exists(enc_path)) snprintf(enc_path, sizeof enc_path, "%s", model);
-    if (!tok_path) {
-        snprintf(tp, sizeof tp, "%s/tokenizer/tokenizer.json", model);
-        if (!exists(tp)) snprintf(tp, sizeof tp, "%s/../tokenizer/tokenizer.json", model);
-        if (!exists(tp)) snprintf(tp, sizeof tp, "%s/tokenizer.json", model);
-        tok_path = tp;
-    }
     vd_error err = {0};
-    vd_tokenizer *tok = NULL;
-    vd_umt5 *m = NULL;
     float *emb[2] = {NULL, NULL};
     int n_real[2] = {0, 0};
     int32_t *ids[2] = {NULL, NULL};
+    int64_t d = 0;
     int rc = 1;
     const char *texts[2] = {text, neg};
     const int n_texts = neg ? 2 : 1;
-    if (vd_tokenizer_load(&tok, tok_path, &err) != VD_OK) goto fail;
-    if (vd_umt5_load(&m, enc_path, &err) != VD_OK) goto fail;
-    const int64_t d = m->cfg.d_model;
-    for (int i = 0; i < n_texts; i++) {
-        emb[i] = (float *)malloc((size_t)max_len * (size_t)d * sizeof(float));
-        ids[i] = (int32_t *)malloc((size_t)max_len * sizeof(int32_t));
-        if (!emb[i] || !ids[i]) {
-            vd_error_set(&err, VD_ERR_OUT_OF_MEMORY, "cannot allocate %d x %lld floats", max_len, (long long)d);
-            goto fail;
-        }
-        vd_tokenize_opts o;
-        vd_tokenize_opts_init(&o);
-        o.max_len = max_len;
-        vd_tokens tk;
-        size_t clen;
-        char *clean = vd_wan_prompt_clean(texts[i], strlen(texts[i]), &clen);
-        vd_status ts = clean ? vd_tokenizer_encode(tok, clean, clen, &o, &tk, &err)
-                             : vd_error_set(&err, VD_ERR_OUT_OF_MEMORY, "out of memory");
-        free(clean);
-        if (ts != VD_OK) goto fail;
-        memcpy(ids[i], tk.ids, (size_t)max_len * sizeof(int32_t));
-        vd_tokens_free(&tk);
-    }
-    if (vd_umt5_encode_texts(m, tok, texts, n_texts, max_len, dev, emb, n_real, &err) != VD_OK) goto fail;
-    vd_umt5_free(m);   // the weights are not needed any more
-    m = NULL;
+    // Loads tokenizer + encoder, encodes, and frees the encoder before we write anything.
+    if (vd_wan_text_encode(model, tok_path, texts, n_texts, max_len, dev, emb, n_real, ids, &d, &err) != VD_OK) goto fail;
     {
         int64_t shp_e[3] = {1, max_len, d}, shp_i[1] = {max_len}, shp_n[1] = {1};
         vd_st_write_entry e[6] = {
@@ -145,8 +102,6 @@ int cmd_encode_text(int argc, char **argv) {
     rc = 0;
 fail:
     if (rc) fprintf(stderr, "vdit encode-text: %s (%s)\n", err.msg, vd_status_str(err.code));
-    vd_umt5_free(m);
-    vd_tokenizer_free(tok);
     for (int i = 0; i < 2; i++) {
         free(emb[i]);
         free(ids[i]);

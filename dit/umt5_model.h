@@ -85,6 +85,17 @@ typedef enum { VD_UMT5_CPU = 0, VD_UMT5_CUDA, VD_UMT5_DEVICE_COUNT } vd_umt5_dev
 vd_status vd_umt5_encode_texts(vd_umt5 *m, const vd_tokenizer *tok, const char *const *texts, int n_texts,
                                int max_len, vd_umt5_device dev, float **out, int *n_real, vd_error *err);
 
+// The whole text step for a pipeline, one call: resolves `model` (a Wan Diffusers root holding
+// text_encoder/ and tokenizer/, or a text_encoder directory, or UMT5 weights; tokenizer_path
+// NULL = model/tokenizer/tokenizer.json, model/../tokenizer/tokenizer.json, model/tokenizer.json),
+// loads tokenizer and encoder, encodes n_texts prompts (vd_umt5_encode_texts), and frees the
+// encoder (host and device) before returning, so the DiT gets the memory. out[i] receives a
+// malloc'ed [max_len, d_model] f32 array, ids[i] (ids may be NULL) a malloc'ed [max_len] i32 array
+// of padded token ids; the caller frees them. *d_model (may be NULL) receives the width.
+vd_status vd_wan_text_encode(const char *model, const char *tokenizer_path, const char *const *texts, int n_texts,
+                             int max_len, vd_umt5_device dev, float **out, int *n_real, int32_t **ids,
+                             int64_t *d_model, vd_error *err);
+
 #ifdef __cplusplus
 }
 #endif

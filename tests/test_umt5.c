@@ -89,6 +89,22 @@ static void run_case(const char *name) {
             VT_EXPECT(zero);
         }
         VT_EXPECT(nr[1] == 1);   // "" -> </s>
+        // The one-call pipeline entry (load, encode, free) gives the same rows, plus the ids.
+        float *w_out[3];
+        int32_t *w_ids[3];
+        int w_nr[3];
+        int64_t w_d = 0;
+        s = vd_wan_text_encode(dir, tp, k_prompts, 3, max_len, VD_UMT5_CPU, w_out, w_nr, w_ids, &w_d, &err);
+        VT_EXPECT(s == VD_OK && w_d == c->d_model);
+        for (int i = 0; i < 3 && s == VD_OK; i++) {
+            snprintf(case_name, sizeof case_name, "%s vd_wan_text_encode prompt %d", name, i);
+            if (!vt_check(case_name, w_out[i], pref + (size_t)i * max_len * c->d_model, (int64_t)max_len * c->d_model,
+                          1e-4, 1e-4))
+                vt_failures++;
+            VT_EXPECT(w_nr[i] == nr[i] && w_ids[i][w_nr[i] - 1] == 1 && (w_nr[i] == max_len || w_ids[i][w_nr[i]] == 0));
+            free(w_out[i]);
+            free(w_ids[i]);
+        }
         // A tokenizer whose ids exceed this model's vocab is refused with a message.
         if (c->vocab > 0) {
             vd_umt5_config saved = m->cfg;
