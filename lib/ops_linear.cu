@@ -11,7 +11,9 @@
 // Bias with bf16 output: cuBLASLt documents the bias type as the output type; vdit's bias is f32.
 // The f32 bias is asked for first; when the heuristic offers no algorithm for that, the GEMM runs
 // without epilogue and bias_add_bf16_kernel adds the f32 bias to the bf16 result (one extra
-// rounding; logged once).
+// rounding; logged once). When cuBLASLt has no algorithm at all for a shape (odd leading
+// dimensions, misaligned pointers), gemm_fallback_kernel computes it (logged once; the
+// environment variable VDIT_GEMM_FORCE_FALLBACK=1 forces it, for tests).
 #include "cuda_ctx.h"
 #include "log.h"
 #include "ops_cuda.h"
@@ -28,6 +30,36 @@ __global__ void bias_add_bf16_kernel(uint16_t *out, int64_t ldo, const float *bi
         if ((u & 0x7fffffffu) > 0x7f800000u) r = (uint16_t)((u >> 16) | 0x0040u);
         else r = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
         *p = r;
+    }
+}
+
+// Fallback when cuBLASLt offers no algorithm (odd leading dimensions or misaligned pointers on
+// a cuBLAS build without kernels for them): a plain 16x16-tiled kernel, fp32 accumulation in
+// k order, bias added in fp32, one rounding to the output type. Correct, not fast.
+#define FB_TILE 16
+__global__ void gemm_fallback_kernel(void *out, int out_bf16, int64_t ldo, const uint16_t *x, int64_t ldx,
+                                     const uint16_t *w, int64_t ldw, const float *bias, int64_t M, int64_t K, int64_t N) {
+    __shared__ float xs[FB_TILE][FB_TILE + 1], ws[FB_TILE][FB_TILE + 1];
+    const int64_t m = (int64_t)blockIdx.y * FB_TILE + threadIdx.y, n = (int64_t)blockIdx.x * FB_TILE + threadIdx.x;
+    const int64_t wn = (int64_t)blockIdx.x * FB_TILE + threadIdx.y; // row of w this thread loads
+    float acc = 0.0f;
+    for (int64_t k0 = 0; k0 < K; k0 += FB_TILE) {
+        const int64_t k = k0 + threadIdx.x;
+        xs[threadIdx.y][threadIdx.x] = (m < M && k < K) ? __uint_as_float((uint32_t)x[m * ldx + k] << 16) : 0.0f;
+        ws[threadIdx.y][threadIdx.x] = (wn < N && k < K) ? __uint_as_float((uint32_t)w[wn * ldw + k] << 16) : 0.0f;
+        __syncthreads();
+        for (int j = 0; j < FB_TILE; j++) acc += xs[threadIdx.y][j] * ws[threadIdx.x][j];
+        __syncthreads();
+    }
+    if (m >= M || n >= N) return;
+    if (bias) acc += bias[n];
+    if (out_bf16) {
+        uint32_t u = __float_as_uint(acc);
+        uint16_t r = (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)((u >> 16) | 0x0040u)
+                                                     : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        ((uint16_t *)out)[m * ldo + n] = r;
+    } else {
+        ((float *)out)[m * ldo + n] = acc;
     }
 }
 
@@ -119,7 +151,9 @@ vd_status vd_gemm_bf16_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t
     int n_algo = 0;
     bool bias_after = false;
     VD_TRY(lt_plan_make(ctx, &p, &h, &n_algo, out_t, out, ldo, x, ldx, w, ldw, bias, M, K, N, err));
-    if (n_algo == 0 && bias && out_t == VD_BF16) {
+    const char *force = getenv("VDIT_GEMM_FORCE_FALLBACK"); // tests: exercise the fallback kernel
+    if (force && force[0] == '1') n_algo = 0;
+    else if (n_algo == 0 && bias && out_t == VD_BF16) {
         static int logged = 0;
         if (!logged++) VD_LOGI("vd_linear_cuda: cuBLASLt has no f32-bias epilogue for bf16 output; adding the bias after the GEMM");
         lt_plan_free(&p);
@@ -128,11 +162,21 @@ vd_status vd_gemm_bf16_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t
     }
     if (n_algo == 0) {
         lt_plan_free(&p);
-        return vd_error_set(err, VD_ERR_UNSUPPORTED,
-                            "vd_gemm_bf16_cuda: cuBLASLt offers no algorithm for M=%lld K=%lld N=%lld (ldx=%lld ldw=%lld "
-                            "ldo=%lld, out %s, bias %s)",
-                            (long long)M, (long long)K, (long long)N, (long long)ldx, (long long)ldw, (long long)ldo,
-                            vd_dtype_name(out_t), bias ? "f32" : "none");
+        static int logged_fb = 0;
+        if (!logged_fb++)
+            VD_LOGI("vd_linear_cuda: cuBLASLt has no algorithm for M=%lld K=%lld N=%lld (ldx=%lld ldw=%lld ldo=%lld, "
+                    "out %s); using the tiled fallback kernel (slow) for such shapes",
+                    (long long)M, (long long)K, (long long)N, (long long)ldx, (long long)ldw, (long long)ldo,
+                    vd_dtype_name(out_t));
+        if ((N + FB_TILE - 1) / FB_TILE > 2147483647 || (M + FB_TILE - 1) / FB_TILE > 65535)
+            return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                                "vd_gemm_bf16_cuda: cuBLASLt offers no algorithm for M=%lld K=%lld N=%lld and M is past "
+                                "the fallback kernel's limit %d",
+                                (long long)M, (long long)K, (long long)N, 65535 * FB_TILE);
+        dim3 grid((unsigned)((N + FB_TILE - 1) / FB_TILE), (unsigned)((M + FB_TILE - 1) / FB_TILE)), block(FB_TILE, FB_TILE);
+        gemm_fallback_kernel<<<grid, block, 0, ctx->stream>>>(out, out_t == VD_BF16, ldo, x, ldx, w, ldw, bias, M, K, N);
+        VD_CUDA_LAUNCH_CHECK(err, ctx->stream, "gemm_fallback_kernel");
+        return VD_OK;
     }
     const float alpha = 1.0f, beta = 0.0f;
     cublasStatus_t cs = cublasLtMatmul(ctx->lt, p.op, &alpha, w, p.a, x, p.b, &beta, out, p.d, out, p.d, &h.algo,

@@ -152,6 +152,12 @@ int main(void) {
     test_linear(33, 70, 45, true, VD_F32, 1, 200);   // x 2 bytes off alignment
     test_linear(64, 64, 64, true, VD_F32, 3, 201);
     test_linear(512, 8960, 1536, true, VD_F32, 0, 202); // Wan FFN down-projection shape (K = 8960)
+    setenv("VDIT_GEMM_FORCE_FALLBACK", "1", 1); // the tiled kernel used when cuBLASLt has no algorithm
+    printf("     (fallback kernel forced)\n");
+    test_linear(37, 129, 67, true, VD_F32, 1, 210);
+    test_linear(37, 129, 67, true, VD_BF16, 0, 211);
+    test_linear(300, 1536, 65, false, VD_F32, 0, 212);
+    unsetenv("VDIT_GEMM_FORCE_FALLBACK");
     vd_error e = {0};
     VT_EXPECT(vd_linear_cuda(gt.ctx, NULL, VD_F16, NULL, NULL, NULL, 4, 4, 4, &e) == VD_ERR_INVALID_ARG);
     printf("     linear f16 out: %s\n", e.msg);
