@@ -114,7 +114,12 @@ static vd_status upload_tensor(vd_cuda_ctx *ctx, void *dev, const vd_st_tensor *
             return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "umt5: cannot allocate %zu floats of staging", n);
         }
     }
-    if (vd_convert_to_f32(*f32buf, t->data, t->dtype, n) || vd_convert_from_f32(*stage, dst_t, *f32buf, n))
+    // F32 source (the Diffusers text_encoder): convert straight from the mapping, no f32 copy.
+    const float *src = *f32buf;
+    if (t->dtype == VD_F32 && ((uintptr_t)t->data & 3) == 0) src = (const float *)t->data;
+    else if (vd_convert_to_f32(*f32buf, t->data, t->dtype, n))
+        return vd_error_set(err, VD_ERR_FORMAT, "umt5: cannot convert '%s' from %s", t->name, vd_dtype_name(t->dtype));
+    if (vd_convert_from_f32(*stage, dst_t, src, n))
         return vd_error_set(err, VD_ERR_FORMAT, "umt5: cannot convert '%s' from %s", t->name, vd_dtype_name(t->dtype));
     return vd_cuda_upload(ctx, dev, *stage, n * es, err);
 }
