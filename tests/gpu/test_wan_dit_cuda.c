@@ -3,10 +3,11 @@
 // Head dims 64 and 128 (the dense flash kernel's sizes), odd token grids, B = 2 with different
 // timesteps, text rows not a multiple of any tile.
 //
-// Tolerance (bf16-sized): bf16 keeps 8 significant bits (relative rounding 2^-9 ~ 2e-3); every
-// value crosses ~6 bf16 roundings per block (GEMM inputs, q/k/v, attention output, FFN hidden), so
-// per-element errors of ~1e-2 of the output scale are expected after 2 blocks. Bounds:
-// max|cuda - cpu| / max|cpu| <= 3e-2 and NMSE <= 1e-3 (an indexing or layout bug gives O(1)).
+// Tolerance (bf16-sized, earned from an emulation): scripts/emulate_dit_bf16.py rounds to bf16 at
+// exactly the points where the CUDA path does, on configs like these, and sees
+// max|bf16 - fp32| / max|fp32| = 2.2e-3 .. 3.5e-3 and NMSE 6.7e-6 .. 9.5e-6. Bounds here:
+// rel <= 1.5e-2 and NMSE <= 1e-4 (~4x and ~10x: the flash kernel's bf16 P and other accumulation
+// orders); an indexing, layout or RoPE bug gives O(1e-1 .. 1).
 // Replay: VDIT_SOURCE_DIR=<repo> ./test_wan_dit_cuda
 #include <math.h>
 #include <stdio.h>
@@ -157,14 +158,14 @@ static void run_case(const gcase *g, vd_cuda_ctx *cu) {
     vd_wan_cuda_get_timing(wc, &tm);
     double rel = wt_rel_err(got, ref, n_out);
     vt_diff df = vt_compare(got, ref, n_out);
-    bool ok = rel <= 3e-2 && df.nmse <= 1e-3 && df.n_nonfinite_mismatch == 0;
-    printf("%s %s [%s, seed %llu]: cuda vs cpu rel err %.3e (tol 3e-2), nmse %.3e (tol 1e-3); B %lld, %lld tokens, Lt %lld; "
+    bool ok = rel <= 1.5e-2 && df.nmse <= 1e-4 && df.n_nonfinite_mismatch == 0;
+    printf("%s %s [%s, seed %llu]: cuda vs cpu rel err %.3e (tol 1.5e-2), nmse %.3e (tol 1e-4); B %lld, %lld tokens, Lt %lld; "
            "last sample %.3f ms (self-attn %.3f, cross %.3f)\n",
            ok ? "ok  " : "FAIL", g->name, vd_wan_layout_name(m.layout), (unsigned long long)g->seed, rel, df.nmse,
            (long long)g->B, (long long)N, (long long)g->Lt, tm.total_ms, tm.self_attn_ms, tm.cross_attn_ms);
     if (!ok) {
         vt_failures++;
-        vt_check(g->name, got, ref, n_out, 0, 3e-2);
+        vt_check(g->name, got, ref, n_out, 0, 1.5e-2);
     }
     VT_EXPECT(tm.total_ms > 0 && tm.self_attn_ms >= 0 && tm.self_attn_ms + tm.cross_attn_ms <= tm.total_ms);
     // A call larger than the plan is refused with the sizes named.
