@@ -1,18 +1,16 @@
 // Wan VAE decoder, CUDA runner (fp32 activations). Mirrors vae_cpu.c layer by layer.
 //
-// Convolutions without im2col: the input is laid out zero-padded and frame-major,
-// P[Tp, Cin, Hp, Wp] with Hp = H + 2*ph, Wp = W + 2*pw and Tp = (kt - 1) + t (the first kt - 1
-// frames are the feature cache). Frame stride Cin*Hp*Wp = Cin x channel stride, so the time taps
-// and the input channels form ONE reduction index k = a*Cin + ci with stride Hp*Wp. Each spatial
-// tap (b, c) is then one GEMM per output frame d (batched over d) on a shifted view of P:
-//   O_d[Cout, q] += W_bc[Cout, kt*Cin] @ P[d + k / Cin, k % Cin, q + b*Wp + c],  q = y*Wp + x,
-// computed on the padded grid of the frame (columns with x >= W are garbage and dropped when the
-// result is compacted to [Cout, t, H, W] with the bias and the optional residual added).
-// Weights are reordered once at upload to [b*kw + c][Cout][a*Cin + ci]. Activations between
-// layers are channel-major [C, T, H, W] as on the CPU. GEMMs are cuBLAS SGEMM with TF32
-// tensor-op math by default (fp32 accumulate; torch's default for cuDNN convs too) or full fp32
-// with opts.cuda_fp32 (VDIT_VAE_FP32=1 in the environment sets it by default).
-//
+// Convolutions without im2col. The input is laid out zero-padded and frame-major,
+// P[Tp, Cin, Hp, Wp] with Hp = H + 2*ph, Wp = W + 2*pw rounded up to a multiple of 4 (aligned
+// GEMM operands; the extra columns are zeros) and Tp = (kt - 1) + t (the first kt - 1 frames are
+// the feature cache). The frame stride Cin*Hp*Wp is Cin x the channel stride, so the time taps and
+// the input channels form one reduction index k = a*Cin + ci (stride Hp*Wp), and the kw width
+// taps go into the GEMM's output columns n = c*Cout + o. Per output frame d and kernel row b:
+//   Y_d[q, c*Cout + o] += sum_k P[d + k / Cin, k % Cin, q + b*Wp] * w[o, k % Cin, k / Cin, b, c]
+// (kh accumulating GEMMs, all operands aligned), then the compaction kernel adds the width taps,
+//   out[o, d, y, x] = sum_c Y_d[y*Wp + x + c, c*Cout + o] + bias[o] (+ residual),
+// dropping the padded columns. Activations between layers are channel-major [C, T, H, W] as on
+// the CPU. Weights are reordered once at upload to [b][c*Cout + o][a*Cin + ci].
 // Memory: activations come from cudaMallocAsync on the context stream (pool reuse); live bytes
 // (weights, caches, activations) are counted so the peak can be compared with torch's
 // max_memory_allocated.
@@ -48,6 +46,9 @@ typedef struct {
     size_t bytes;
 } dbuf;
 
+// Padded row length: W + 2*pw rounded up to a multiple of 4 floats (16-byte aligned GEMM operands).
+static inline int vae_wp(int W, int pw) { return (W + 2 * pw + 3) & ~3; }
+
 static vd_status dbuf_alloc(vae_dev *d, dbuf *b, size_t bytes, vd_error *err) {
     b->bytes = (bytes + 255) & ~(size_t)255;
     b->p = NULL;
@@ -74,9 +75,9 @@ static void dbuf_free(vae_dev *d, dbuf *b) {
 // Writes frames [toff, toff + T) of a frame-major padded buffer P[Tp, C, Hp, Wp] (border zeros) from
 // x[c, f, y, x] at x + c*xcs + f*HW + y*W + x, optionally Wan-RMS-normalized over channels and
 // SiLU'd. One thread per padded position.
-__global__ void vae_norm_pad_kernel(float *P, int toff, int ph, int pw, const float *x, int64_t xcs,
+__global__ void vae_norm_pad_kernel(float *P, int toff, int ph, int pw, int Wp, const float *x, int64_t xcs,
                                     const float *gamma, int C, int T, int H, int W, int mode /*0 copy, 1 norm, 2 norm+silu*/) {
-    const int Hp = H + 2 * ph, Wp = W + 2 * pw;
+    const int Hp = H + 2 * ph;
     const int64_t n = (int64_t)T * Hp * Wp;
     const int64_t pcs = (int64_t)Hp * Wp; // channel stride; frame stride C * pcs
     const float scale = sqrtf((float)C);
@@ -110,11 +111,11 @@ __global__ void vae_norm_pad_kernel(float *P, int toff, int ph, int pw, const fl
 }
 
 // Upsample3d/2d input: combined frame F' of the sequence [x frame 0 if skip] ++ interleave(y),
-// nearest x2 in space, written zero-padded (pad 1) and frame-major into P[Tz, C, 2H+2, 2W+2].
+// nearest x2 in space, written zero-padded (pad 1) and frame-major into P[Tz, C, 2H+2, Wp].
 // x: [C, Tx, H, W]; y: [2C, n, H, W] (time conv output, channel k*C + c -> frame 2i + k) or NULL.
-__global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, const float *y, int n, int skip, int C,
-                                  int H, int W) {
-    const int H2 = 2 * H, W2 = 2 * W, Hp = H2 + 2, Wp = W2 + 2;
+__global__ void vae_up_pad_kernel(float *P, int Tz, int Wp, const float *x, int Tx, const float *y, int n, int skip,
+                                  int C, int H, int W) {
+    const int H2 = 2 * H, W2 = 2 * W, Hp = H2 + 2;
     const int64_t total = (int64_t)C * Tz * Hp * Wp;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
         const int xp = (int)(i % Wp);
@@ -138,18 +139,21 @@ __global__ void vae_up_pad_kernel(float *P, int Tz, const float *x, int Tx, cons
     }
 }
 
-// out[o, d, y, x] = pad[(d*Cout + o)*Hp*Wp + y*Wp + x] + bias[o] (+ res[o, d, y, x]).
-__global__ void vae_compact_kernel(float *out, const float *pad, const float *bias, const float *res,
-                                   int Cout, int T, int H, int W, int Hp, int Wp) {
-    const int64_t total = (int64_t)Cout * T * H * W;
+// One output frame: out[o, y, x] (channel stride ocs) = sum_{c < kw} Y[(c*Cout + o)*fr + y*Wp + x + c]
+// + bias[o] (+ res[o, y, x], same strides as out).
+__global__ void vae_compact_kernel(float *out, int64_t ocs, const float *Y, int64_t fr, int kw, const float *bias,
+                                   const float *res, int Cout, int H, int W, int Wp) {
+    const int64_t total = (int64_t)Cout * H * W;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
         const int xx = (int)(i % W);
         const int yy = (int)((i / W) % H);
-        const int d = (int)((i / ((int64_t)W * H)) % T);
-        const int o = (int)(i / ((int64_t)W * H * T));
-        float v = pad[((int64_t)d * Cout + o) * Hp * Wp + (int64_t)yy * Wp + xx] + bias[o];
-        if (res) v += res[i];
-        out[i] = v;
+        const int o = (int)(i / ((int64_t)W * H));
+        const int64_t q = (int64_t)yy * Wp + xx;
+        float v = bias[o];
+        for (int c = 0; c < kw; c++) v += Y[((int64_t)c * Cout + o) * fr + q + c];
+        const int64_t oi = o * ocs + (int64_t)yy * W + xx;
+        if (res) v += res[oi];
+        out[oi] = v;
     }
 }
 
@@ -228,13 +232,15 @@ static vd_status upload_conv(vae_dev *d, vd_vae_conv *cv, vd_error *err) {
     const size_t nw = (size_t)cv->cout * cv->cin * taps;
     float *re = (float *)malloc(nw * sizeof(float));
     if (!re) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of host memory");
-    // [Cout, Cin, kt, kh, kw] -> [kh*kw][Cout][kt*Cin] (k = a*Cin + ci)
-    const int sp = cv->kh * cv->kw, K = cv->kt * cv->cin;
+    // [Cout, Cin, kt, kh, kw] -> [kh][kw*Cout: n = c*Cout + o][kt*Cin: k = a*Cin + ci]
+    const int K = cv->kt * cv->cin, NC = cv->kw * cv->cout;
     for (int o = 0; o < cv->cout; o++)
         for (int i = 0; i < cv->cin; i++)
             for (int a = 0; a < cv->kt; a++)
-                for (int bc = 0; bc < sp; bc++)
-                    re[((size_t)bc * cv->cout + o) * K + a * cv->cin + i] = cv->w[(((size_t)o * cv->cin + i) * cv->kt + a) * sp + bc];
+                for (int b = 0; b < cv->kh; b++)
+                    for (int c = 0; c < cv->kw; c++)
+                        re[((size_t)b * NC + (size_t)c * cv->cout + o) * K + a * cv->cin + i] =
+                            cv->w[((((size_t)o * cv->cin + i) * cv->kt + a) * cv->kh + b) * cv->kw + c];
     dbuf w, b;
     vd_status st = dbuf_alloc(d, &w, nw * sizeof(float), err);
     if (st == VD_OK) st = dbuf_alloc(d, &b, (size_t)cv->cout * sizeof(float), err);
@@ -381,7 +387,7 @@ static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int Hp, int 
 
 // P[2 + t, cin, Hp, Wp] (frame-major) with the cache ([2, cin, Hp, Wp]) copied into frames 0, 1.
 static vd_status pad_begin(vd_vae_runner *r, const vd_vae_conv *cv, int t, int H, int W, dbuf *P, vd_error *err) {
-    const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
+    const int Hp = H + 2 * (cv->kh / 2), Wp = vae_wp(W, cv->kw / 2);
     const size_t fs = (size_t)cv->cin * Hp * Wp, Tp = VD_VAE_CACHE_T + t;
     float *cache = NULL;
     VD_TRY(get_cache(r, cv, Hp, Wp, &cache, err));
@@ -392,44 +398,46 @@ static vd_status pad_begin(vd_vae_runner *r, const vd_vae_conv *cv, int t, int H
 }
 
 // Convolution on a frame-major padded input P[Tp = kt - 1 + t, cin, Hp, Wp] -> out [cout, t, H, W]
-// (+ res). One batched GEMM (over the t output frames) per spatial tap.
+// (+ res, same layout as out). Per output frame: kh GEMMs into Y, then the compaction kernel.
 static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int t, int H, int W,
                           const float *res, dact *out, vd_error *err) {
     vae_dev *d = r->d;
-    const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
-    const int64_t fr = (int64_t)Hp * Wp, K = (int64_t)cv->kt * cv->cin, N = (int64_t)(H - 1) * Wp + W;
-    if (fr > INT32_MAX || K > INT32_MAX)
+    const int Hp = H + 2 * (cv->kh / 2), Wp = vae_wp(W, cv->kw / 2);
+    const int64_t fr = (int64_t)Hp * Wp, K = (int64_t)cv->kt * cv->cin, NC = (int64_t)cv->kw * cv->cout;
+    // GEMM rows: every q = y*Wp + x (+ c < kw) the compaction reads
+    const int64_t M = (int64_t)(H - 1) * Wp + W + cv->kw - 1;
+    if (fr > INT32_MAX || K > INT32_MAX || NC > INT32_MAX)
         return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cuda: conv frame of %lld positions exceeds the cuBLAS int range; use tiling",
                             (long long)fr);
     out->c = cv->cout, out->t = t, out->h = H, out->w = W;
-    dbuf pad = {};
-    VD_TRY(dbuf_alloc(d, &pad, (size_t)t * cv->cout * fr * sizeof(float), err)); // [t][cout][Hp*Wp]
+    dbuf Y = {};
+    VD_TRY(dbuf_alloc(d, &Y, (size_t)NC * fr * sizeof(float), err)); // [kw*cout][Hp*Wp], one frame
+    vd_status st = dbuf_alloc(d, &out->b, (size_t)cv->cout * t * H * W * sizeof(float), err);
     const float *Wt = (const float *)cv->dev_w;
-    vd_status st = VD_OK;
-    int tap = 0;
-    for (int b = 0; b < cv->kh && st == VD_OK; b++)
-        for (int c = 0; c < cv->kw; c++, tap++) {
-            const float alpha = 1.0f, beta = tap ? 1.0f : 0.0f;
-            // A(q, k) = P[d*cin*fr + k*fr + b*Wp + c + q]; B(k, o) = Wt[tap][o][k]; C(q, o) = pad[d][o][q]
-            cublasStatus_t cs = cublasSgemmStridedBatched(
-                d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)N, cv->cout, (int)K, &alpha, P + (int64_t)b * Wp + c, (int)fr,
-                (long long)cv->cin * fr, Wt + (size_t)tap * cv->cout * K, (int)K, 0, &beta, pad.p, (int)fr,
-                (long long)cv->cout * fr, t);
+    const int64_t fs = (int64_t)cv->cin * fr, ocs = (int64_t)t * H * W;
+    for (int f = 0; f < t && st == VD_OK; f++) {
+        for (int b = 0; b < cv->kh; b++) {
+            const float alpha = 1.0f, beta = b ? 1.0f : 0.0f;
+            // A(q, k) = P[f*fs + k*fr + b*Wp + q]; B(k, n) = Wt[b][n][k]; C(q, n) = Y[n*fr + q]
+            cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)M, (int)NC, (int)K, &alpha,
+                                            P + f * fs + (int64_t)b * Wp, (int)fr, Wt + (size_t)b * NC * K, (int)K,
+                                            &beta, Y.p, (int)fr);
             if (cs != CUBLAS_STATUS_SUCCESS) {
-                st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemmStridedBatched (conv %dx%d, N=%lld, K=%lld) failed: %s",
-                                  cv->cout, cv->cin, (long long)N, (long long)K, cublasGetStatusString(cs));
+                st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: cublasSgemm (conv %dx%d, M=%lld, K=%lld) failed: %s",
+                                  cv->cout, cv->cin, (long long)M, (long long)K, cublasGetStatusString(cs));
                 break;
             }
         }
-    if (st == VD_OK) st = dbuf_alloc(d, &out->b, (size_t)cv->cout * t * H * W * sizeof(float), err);
-    if (st == VD_OK) {
-        const int64_t n = (int64_t)cv->cout * t * H * W;
-        vae_compact_kernel<<<grid_for(n), 256, 0, d->stream>>>(out->b.p, pad.p, (const float *)cv->dev_b, res, cv->cout,
-                                                                t, H, W, Hp, Wp);
+        if (st != VD_OK) break;
+        const int64_t n = (int64_t)cv->cout * H * W;
+        vae_compact_kernel<<<grid_for(n), 256, 0, d->stream>>>(out->b.p + (int64_t)f * H * W, ocs, Y.p, fr, cv->kw,
+                                                                (const float *)cv->dev_b,
+                                                                res ? res + (int64_t)f * H * W : NULL, cv->cout, H, W, Wp);
         cudaError_t ce = cudaGetLastError();
         if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: compact kernel: %s", cudaGetErrorString(ce));
     }
-    dbuf_free(d, &pad);
+    dbuf_free(d, &Y);
+    if (st != VD_OK) dbuf_free(d, &out->b);
     return st;
 }
 
@@ -457,7 +465,7 @@ static vd_status pad_conv(vd_vae_runner *r, const vd_vae_conv *cv, dbuf *P, int 
                           dact *out, vd_error *err) {
     vd_status st = conv_run(r, cv, P->p, t, H, W, res, out, err);
     if (st == VD_OK) {
-        const int Hp = H + 2 * (cv->kh / 2), Wp = W + 2 * (cv->kw / 2);
+        const int Hp = H + 2 * (cv->kh / 2), Wp = vae_wp(W, cv->kw / 2);
         const size_t fs = (size_t)cv->cin * Hp * Wp; // frames t, t+1 of P are the new cache
         cudaError_t ce = cudaMemcpyAsync(r->cache[cv->slot].p, P->p + t * fs, VD_VAE_CACHE_T * fs * sizeof(float),
                                          cudaMemcpyDeviceToDevice, r->d->stream);
@@ -473,9 +481,10 @@ static vd_status prep_conv(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
                            bool consume, const float *res, dact *out, vd_error *err) {
     dbuf P = {};
     VD_TRY(pad_begin(r, cv, x->t, x->h, x->w, &P, err));
-    const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * (x->w + 2 * (cv->kw / 2));
+    const int Wp = vae_wp(x->w, cv->kw / 2);
+    const int64_t n = (int64_t)x->t * (x->h + 2 * (cv->kh / 2)) * Wp;
     vae_norm_pad_kernel<<<grid_for(n), 256, 0, r->d->stream>>>(
-        P.p, VD_VAE_CACHE_T, cv->kh / 2, cv->kw / 2, x->b.p, (int64_t)x->t * x->h * x->w,
+        P.p, VD_VAE_CACHE_T, cv->kh / 2, cv->kw / 2, Wp, x->b.p, (int64_t)x->t * x->h * x->w,
         nm ? (const float *)nm->dev_gamma : NULL, x->c, x->t, x->h, x->w, mode);
     cudaError_t ce = cudaGetLastError();
     if (ce != cudaSuccess) {
@@ -518,7 +527,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, dact *x, vd_e
     const float one = 1.0f, zero = 0.0f, qs = 1.0f / sqrtf((float)C);
     for (int f = 0; f < T && st == VD_OK; f++) {
         float *xf = x->b.p + f * HW;
-        vae_norm_pad_kernel<<<grid_for(HW), 256, 0, d->stream>>>(xn.p, 0, 0, 0, xf, (int64_t)T * HW,
+        vae_norm_pad_kernel<<<grid_for(HW), 256, 0, d->stream>>>(xn.p, 0, 0, 0, x->w, xf, (int64_t)T * HW,
                                                                   (const float *)a->norm.dev_gamma, C, 1, x->h, x->w, 1);
         cublasStatus_t cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)HW, 3 * C, C, &one, xn.p, (int)HW,
                                         (const float *)a->to_qkv.dev_w, C, &zero, qkv.p, (int)HW);
@@ -569,18 +578,19 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, dact *x,
             dbuf P = {};
             VD_TRY(pad_begin(r, &u->time_conv, n, H, W, &P, err));
             // time conv input: frames skip.. of x, no spatial padding (kernel 3x1x1)
-            vae_norm_pad_kernel<<<grid_for((int64_t)n * H * W), 256, 0, d->stream>>>(
-                P.p, VD_VAE_CACHE_T, 0, 0, x->b.p + (int64_t)skip * H * W, (int64_t)x->t * H * W,
+            vae_norm_pad_kernel<<<grid_for((int64_t)n * H * vae_wp(W, 0)), 256, 0, d->stream>>>(
+                P.p, VD_VAE_CACHE_T, 0, 0, vae_wp(W, 0), x->b.p + (int64_t)skip * H * W, (int64_t)x->t * H * W,
                 NULL, C, n, H, W, 0);
             VD_TRY(pad_conv(r, &u->time_conv, &P, n, H, W, NULL, &y, err));
         }
         *seen = true;
     }
     dbuf P2 = {};
-    const int64_t total = (int64_t)C * Tz * (2 * H + 2) * (2 * W + 2);
+    const int Wp2 = vae_wp(2 * W, 1);
+    const int64_t total = (int64_t)C * Tz * (2 * H + 2) * Wp2;
     st = dbuf_alloc(d, &P2, (size_t)total * sizeof(float), err);
     if (st == VD_OK) {
-        vae_up_pad_kernel<<<grid_for(total), 256, 0, d->stream>>>(P2.p, Tz, x->b.p, x->t, n > 0 ? y.b.p : NULL, n, skip,
+        vae_up_pad_kernel<<<grid_for(total), 256, 0, d->stream>>>(P2.p, Tz, Wp2, x->b.p, x->t, n > 0 ? y.b.p : NULL, n, skip,
                                                                    C, H, W);
         cudaError_t ce = cudaGetLastError();
         if (ce != cudaSuccess) st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: up_pad kernel: %s", cudaGetErrorString(ce));

@@ -13,8 +13,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 EMU=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/fake" "$W/lib"
-cp "$EMU/cuda_runtime.h" "$EMU/cublasLt.h" "$EMU/cublas_v2.h" "$W/fake/"
+mkdir -p "$W/lib"
 python3 - "$ROOT/dit/vae_cuda.cu" "$W/vae_cuda_emu.cpp" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
@@ -33,7 +32,7 @@ s = re.sub(r'\bNULL\b', 'nullptr', s)
 open(sys.argv[2], 'w').write(s)
 PY
 (cd "$W/lib" && ar x "$BUILD/lib/libvdit_lib.a" && rm -f device_nocuda.c.o)
-FL="-O1 -g -I$W/fake -I$EMU -I$ROOT -I$ROOT/lib $(pkg-config --cflags libcjson)"
+FL="-O1 -g -I$EMU -I$ROOT -I$ROOT/lib $(pkg-config --cflags libcjson)"
 CF="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fopenmp"
 g++ -std=c++17 $FL -fopenmp -DVDIT_HAVE_CUDA=1 -c "$W/vae_cuda_emu.cpp" -o "$W/vae_cuda.o"
 g++ -std=c++17 $FL -c "$EMU/fake_ctx.cpp" -o "$W/fake_ctx.o"
