@@ -18,6 +18,8 @@ struct vd_cuda_ctx {
     char name[256];          // cudaDeviceProp.name
     int cc_major, cc_minor, n_sm;
     size_t total_mem;
+    void *gemm_cache;        // cuBLASLt plans by shape (ops_linear.cu), freed with the context;
+                             // like the stream, a context serves one host thread at a time
 };
 
 // 32 MiB: the workspace cuBLAS documents for Hopper (sm_90) kernels.
@@ -32,6 +34,9 @@ static inline unsigned vd_cuda_grid(int64_t n, int64_t per_block) {
     if (b < 1) b = 1;
     return (unsigned)(b < cap ? b : cap);
 }
+
+// Frees the GEMM plan cache (called by vd_cuda_ctx_free).
+void vd_gemm_cache_free(vd_cuda_ctx *ctx);
 
 // Row-major GEMM with leading dimensions (elements):
 //   out[m*ldo + n] = sum_k x[m*ldx + k] * w[n*ldw + k] (+ bias[n]),  m < M, n < N, k < K.

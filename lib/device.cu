@@ -69,6 +69,7 @@ fail:
 
 extern "C" void vd_cuda_ctx_free(vd_cuda_ctx *c) {
     if (!c) return;
+    vd_gemm_cache_free(c);
     if (c->lt_ws) cudaFree(c->lt_ws);
     if (c->lt) cublasLtDestroy(c->lt);
     if (c->stream) cudaStreamDestroy(c->stream);

@@ -14,6 +14,8 @@
 // rounding; logged once). When cuBLASLt has no algorithm at all for a shape (odd leading
 // dimensions, misaligned pointers), gemm_fallback_kernel computes it (logged once; the
 // environment variable VDIT_GEMM_FORCE_FALLBACK=1 forces it, for tests).
+#include <string.h>
+
 #include "cuda_ctx.h"
 #include "log.h"
 #include "ops_cuda.h"
@@ -129,6 +131,96 @@ fail:
     return st;
 }
 
+// Plans are cached per context (heuristic queries cost tens of microseconds; a Wan step makes
+// hundreds of GEMM calls over a handful of shapes). Key: shape, leading dims, output type, bias
+// presence and operand alignments; the bias pointer itself is set on each call.
+enum { MODE_LT = 0, MODE_LT_BIAS_AFTER = 1, MODE_FALLBACK = 2 };
+typedef struct {
+    int64_t M, K, N, ldx, ldw, ldo;
+    int out_t, has_bias;
+    uint32_t al_x, al_w, al_o, al_b;
+} gemm_key;
+typedef struct {
+    bool used;
+    gemm_key key;
+    int mode;
+    lt_plan p;
+    cublasLtMatmulAlgo_t algo;
+} gemm_entry;
+#define GEMM_CACHE_SIZE 64
+typedef struct {
+    gemm_entry e[GEMM_CACHE_SIZE];
+    int next; // round-robin victim
+} gemm_cache;
+
+void vd_gemm_cache_free(vd_cuda_ctx *ctx) {
+    gemm_cache *c = (gemm_cache *)ctx->gemm_cache;
+    if (!c) return;
+    for (int i = 0; i < GEMM_CACHE_SIZE; i++)
+        if (c->e[i].used) lt_plan_free(&c->e[i].p);
+    free(c);
+    ctx->gemm_cache = NULL;
+}
+
+// Finds or builds the plan for key; *out points into the cache.
+static vd_status plan_get(vd_cuda_ctx *ctx, const gemm_key *k, const void *out, const void *x, const void *w,
+                          const float *bias, gemm_entry **res, vd_error *err) {
+    if (!ctx->gemm_cache) {
+        ctx->gemm_cache = calloc(1, sizeof(gemm_cache));
+        if (!ctx->gemm_cache) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vd_gemm_bf16_cuda: host allocation failed");
+    }
+    gemm_cache *c = (gemm_cache *)ctx->gemm_cache;
+    for (int i = 0; i < GEMM_CACHE_SIZE; i++)
+        if (c->e[i].used && memcmp(&c->e[i].key, k, sizeof *k) == 0) {
+            *res = &c->e[i];
+            return VD_OK;
+        }
+    gemm_entry *e = &c->e[c->next];
+    c->next = (c->next + 1) % GEMM_CACHE_SIZE;
+    if (e->used) lt_plan_free(&e->p);
+    memset(e, 0, sizeof *e);
+    cublasLtMatmulHeuristicResult_t h;
+    int n_algo = 0;
+    e->mode = MODE_LT;
+    VD_TRY(lt_plan_make(ctx, &e->p, &h, &n_algo, (vd_dtype)k->out_t, out, k->ldo, x, k->ldx, w, k->ldw, bias, k->M, k->K,
+                        k->N, err));
+    if (n_algo == 0 && bias && k->out_t == VD_BF16) {
+        VD_LOGI("vd_linear_cuda: cuBLASLt has no f32-bias epilogue for bf16 output (M=%lld K=%lld N=%lld); adding the "
+                "bias after the GEMM", (long long)k->M, (long long)k->K, (long long)k->N);
+        lt_plan_free(&e->p);
+        e->mode = MODE_LT_BIAS_AFTER;
+        VD_TRY(lt_plan_make(ctx, &e->p, &h, &n_algo, (vd_dtype)k->out_t, out, k->ldo, x, k->ldx, w, k->ldw, NULL, k->M,
+                            k->K, k->N, err));
+    }
+    if (n_algo == 0) {
+        lt_plan_free(&e->p);
+        e->mode = MODE_FALLBACK;
+        VD_LOGI("vd_linear_cuda: cuBLASLt has no algorithm for M=%lld K=%lld N=%lld (ldx=%lld ldw=%lld ldo=%lld, out %s); "
+                "using the tiled fallback kernel (slow)", (long long)k->M, (long long)k->K, (long long)k->N,
+                (long long)k->ldx, (long long)k->ldw, (long long)k->ldo, vd_dtype_name((vd_dtype)k->out_t));
+    } else {
+        e->algo = h.algo;
+    }
+    e->key = *k;
+    e->used = true;
+    *res = e;
+    return VD_OK;
+}
+
+static vd_status run_fallback(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t ldo, const uint16_t *x, int64_t ldx,
+                              const uint16_t *w, int64_t ldw, const float *bias, int64_t M, int64_t K, int64_t N,
+                              vd_error *err) {
+    if ((M + FB_TILE - 1) / FB_TILE > 65535 || (N + FB_TILE - 1) / FB_TILE > 2147483647)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vd_gemm_bf16_cuda: cuBLASLt offers no algorithm for M=%lld K=%lld N=%lld and M is past the "
+                            "fallback kernel's limit %d",
+                            (long long)M, (long long)K, (long long)N, 65535 * FB_TILE);
+    dim3 grid((unsigned)((N + FB_TILE - 1) / FB_TILE), (unsigned)((M + FB_TILE - 1) / FB_TILE)), block(FB_TILE, FB_TILE);
+    gemm_fallback_kernel<<<grid, block, 0, ctx->stream>>>(out, out_t == VD_BF16, ldo, x, ldx, w, ldw, bias, M, K, N);
+    VD_CUDA_LAUNCH_CHECK(err, ctx->stream, "gemm_fallback_kernel");
+    return VD_OK;
+}
+
 vd_status vd_gemm_bf16_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t ldo, const uint16_t *x,
                             int64_t ldx, const uint16_t *w, int64_t ldw, const float *bias, int64_t M,
                             int64_t K, int64_t N, vd_error *err) {
@@ -146,44 +238,21 @@ vd_status vd_gemm_bf16_cuda(vd_cuda_ctx *ctx, void *out, vd_dtype out_t, int64_t
     if (!out || !x || !w)
         return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_gemm_bf16_cuda: NULL operand (out %p, x %p, w %p)", out,
                             (const void *)x, (const void *)w);
-    lt_plan p;
-    cublasLtMatmulHeuristicResult_t h;
-    int n_algo = 0;
-    bool bias_after = false;
-    VD_TRY(lt_plan_make(ctx, &p, &h, &n_algo, out_t, out, ldo, x, ldx, w, ldw, bias, M, K, N, err));
     const char *force = getenv("VDIT_GEMM_FORCE_FALLBACK"); // tests: exercise the fallback kernel
-    if (force && force[0] == '1') n_algo = 0;
-    else if (n_algo == 0 && bias && out_t == VD_BF16) {
-        static int logged = 0;
-        if (!logged++) VD_LOGI("vd_linear_cuda: cuBLASLt has no f32-bias epilogue for bf16 output; adding the bias after the GEMM");
-        lt_plan_free(&p);
-        bias_after = true;
-        VD_TRY(lt_plan_make(ctx, &p, &h, &n_algo, out_t, out, ldo, x, ldx, w, ldw, NULL, M, K, N, err));
-    }
-    if (n_algo == 0) {
-        lt_plan_free(&p);
-        static int logged_fb = 0;
-        if (!logged_fb++)
-            VD_LOGI("vd_linear_cuda: cuBLASLt has no algorithm for M=%lld K=%lld N=%lld (ldx=%lld ldw=%lld ldo=%lld, "
-                    "out %s); using the tiled fallback kernel (slow) for such shapes",
-                    (long long)M, (long long)K, (long long)N, (long long)ldx, (long long)ldw, (long long)ldo,
-                    vd_dtype_name(out_t));
-        if ((N + FB_TILE - 1) / FB_TILE > 2147483647 || (M + FB_TILE - 1) / FB_TILE > 65535)
-            return vd_error_set(err, VD_ERR_UNSUPPORTED,
-                                "vd_gemm_bf16_cuda: cuBLASLt offers no algorithm for M=%lld K=%lld N=%lld and M is past "
-                                "the fallback kernel's limit %d",
-                                (long long)M, (long long)K, (long long)N, 65535 * FB_TILE);
-        dim3 grid((unsigned)((N + FB_TILE - 1) / FB_TILE), (unsigned)((M + FB_TILE - 1) / FB_TILE)), block(FB_TILE, FB_TILE);
-        gemm_fallback_kernel<<<grid, block, 0, ctx->stream>>>(out, out_t == VD_BF16, ldo, x, ldx, w, ldw, bias, M, K, N);
-        VD_CUDA_LAUNCH_CHECK(err, ctx->stream, "gemm_fallback_kernel");
-        return VD_OK;
-    }
+    if (force && force[0] == '1') return run_fallback(ctx, out, out_t, ldo, x, ldx, w, ldw, bias, M, K, N, err);
+    gemm_key k;
+    memset(&k, 0, sizeof k); // padding bytes take part in the memcmp
+    k.M = M, k.K = K, k.N = N, k.ldx = ldx, k.ldw = ldw, k.ldo = ldo, k.out_t = (int)out_t, k.has_bias = bias != NULL;
+    k.al_x = ptr_align(x), k.al_w = ptr_align(w), k.al_o = ptr_align(out), k.al_b = bias ? ptr_align(bias) : 0;
+    gemm_entry *e = NULL;
+    VD_TRY(plan_get(ctx, &k, out, x, w, bias, &e, err));
+    if (e->mode == MODE_FALLBACK) return run_fallback(ctx, out, out_t, ldo, x, ldx, w, ldw, bias, M, K, N, err);
+    if (bias && e->mode == MODE_LT)
+        VD_CUBLAS_TRY(err, cublasLtMatmulDescSetAttribute(e->p.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     const float alpha = 1.0f, beta = 0.0f;
-    cublasStatus_t cs = cublasLtMatmul(ctx->lt, p.op, &alpha, w, p.a, x, p.b, &beta, out, p.d, out, p.d, &h.algo,
-                                       ctx->lt_ws, ctx->lt_ws_bytes, ctx->stream);
-    lt_plan_free(&p);
-    if (cs != CUBLAS_STATUS_SUCCESS) return VD_CUBLAS_ERR_(err, "cublasLtMatmul", cs);
-    if (bias_after) {
+    VD_CUBLAS_TRY(err, cublasLtMatmul(ctx->lt, e->p.op, &alpha, w, e->p.a, x, e->p.b, &beta, out, e->p.d, out, e->p.d,
+                                      &e->algo, ctx->lt_ws, ctx->lt_ws_bytes, ctx->stream));
+    if (e->mode == MODE_LT_BIAS_AFTER) {
         bias_add_bf16_kernel<<<vd_cuda_grid(M * N, VD_CUDA_BLOCK), VD_CUDA_BLOCK, 0, ctx->stream>>>((uint16_t *)out, ldo, bias, M, N);
         VD_CUDA_LAUNCH_CHECK(err, ctx->stream, "bias_add_bf16_kernel");
     }

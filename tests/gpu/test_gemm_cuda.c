@@ -101,6 +101,26 @@ static void test_linear(int64_t M, int64_t K, int64_t N, bool with_bias, vd_dtyp
         gt_get(got, dout, ob, name);
     }
     check_bound(name, got, ref, absref, M * N, K, out_t == VD_BF16, bias, N);
+    // Second call: the cached plan (ops_linear.cu) with the bias in a new buffer and the old one
+    // zeroed, so a stale bias pointer in the cached plan would show as an error of |bias|.
+    float *db2 = bias ? gt_dev(bias, FB(N)) : NULL;
+    if (bias) {
+        float *zeros = calloc((size_t)N, sizeof(float));
+        GT_OK(vd_cuda_upload(gt.ctx, db, zeros, FB(N), err));
+        free(zeros);
+    }
+    GT_OK(vd_linear_cuda(gt.ctx, dout, out_t, dxb + x_off, dw, db2, M, K, N, err));
+    if (out_t == VD_BF16) {
+        uint16_t *h = malloc(ob + 2);
+        gt_get(h, dout, ob, name);
+        for (int64_t i = 0; i < M * N; i++) got[i] = vd_bf16_to_f32(h[i]);
+        free(h);
+    } else {
+        gt_get(got, dout, ob, name);
+    }
+    char name2[224];
+    snprintf(name2, sizeof name2, "  same, cached plan%s", bias ? ", bias moved" : "");
+    check_bound(name2, got, ref, absref, M * N, K, out_t == VD_BF16, bias, N);
     vd_cuda_arena_reset(&gt.arena, mark);
     free(x), free(w), free(bias), free(xq), free(wq), free(ref), free(absref), free(got), free(ax), free(aw), free(ab), free(xs);
 }
