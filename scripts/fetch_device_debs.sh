@@ -3,7 +3,8 @@
 # files that the GPU machine lacks, for scripts/gpu_check.sh to unpack there (dpkg -x, no root,
 # no network). The device call must carry the folder: carry [".deb"].
 #
-#   always: libcjson1 libcjson-dev libstb0 libstb-dev                        (~0.3 MB)
+#   always: libcjson1 libcjson-dev libstb0 libstb-dev, and pkgconf (used there only when the
+#           machine has no pkg-config of its own)                          (~0.9 MB)
 #   FFmpeg: libav{codec,format,util}-dev libsw{scale,resample}-dev and the runtime closure of
 #           their shared libraries (read with ldd from the FFmpeg installed here, mapped to
 #           packages with dpkg -S), minus the base libraries every Debian/Ubuntu image with
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 dest=.deb
 budget_mb=${VDIT_DEB_BUDGET_MB:-40}
 want_ffmpeg=${VDIT_DEB_FFMPEG:-auto}
-core=(libcjson1 libcjson-dev libstb0 libstb-dev)
+core=(libcjson1 libcjson-dev libstb0 libstb-dev pkgconf pkgconf-bin libpkgconf3)
 ffdev=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev)
 BASE=" libc6 libgcc-s1 libstdc++6 libgomp1 zlib1g liblzma5 libbz2-1.0 libzstd1 libpng16-16 libssl3 libffi8 libgmp10
  libpcre2-8-0 libselinux1 libblkid1 libmount1 libidn2-0 libunistring2 libp11-kit0 libtasn1-6 libnettle8 libhogweed6
@@ -58,7 +59,7 @@ fi
 
 core_b=0; for p in "${core[@]}"; do core_b=$((core_b + $(pkg_size "$p"))); done
 ff_b=0; for p in "${ff_pkgs[@]}"; do ff_b=$((ff_b + $(pkg_size "$p"))); done
-echo "fetch_device_debs: cJSON + stb: ${#core[@]} packages, $((core_b / 1000)) kB"
+echo "fetch_device_debs: cJSON + stb + pkgconf: ${#core[@]} packages, $((core_b / 1000)) kB"
 echo "fetch_device_debs: FFmpeg closure: ${#ff_pkgs[@]} packages, $((ff_b / 1000000)) MB"
 pkgs=("${core[@]}")
 if [ ${#ff_pkgs[@]} -gt 0 ]; then

@@ -40,6 +40,10 @@ if ls "$root"/.deb/*.deb >/dev/null 2>&1; then
   export LIBRARY_PATH=$libdir${LIBRARY_PATH:+:$LIBRARY_PATH}
   export CPATH=$sysroot/usr/include${CPATH:+:$CPATH}
   say "unpacked $(ls "$root"/.deb/*.deb | wc -l) .deb files into $sysroot"
+  if ! command -v pkg-config >/dev/null && [ -x "$sysroot/usr/bin/pkgconf" ]; then
+    export PATH=$PATH:$sysroot/usr/bin
+    say "no pkg-config on this machine: using pkgconf from .deb"
+  fi
   # FFmpeg only when every library it needs resolves here; otherwise hide its .pc files so that
   # CMake builds without FFmpeg instead of linking executables that cannot start.
   ff_libs=$(ls "$libdir"/libav*.so.* "$libdir"/libsw*.so.* 2>/dev/null || true)
@@ -54,6 +58,11 @@ if ls "$root"/.deb/*.deb >/dev/null 2>&1; then
   fi
 else
   say "no .deb files in .deb/ (run scripts/fetch_device_debs.sh here and carry .deb); using the system's packages"
+fi
+
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=$PATH:/usr/local/cuda/bin
+  say "nvcc not on PATH: using /usr/local/cuda/bin/nvcc"
 fi
 
 # ---- configure, build ---------------------------------------------------------------------
