@@ -10,6 +10,7 @@
 # After bench_X, bench/anchors/X_torch.py runs too when it exists (the anchor, same run).
 # Env: VDIT_BUILD_DIR (build-gpu), VDIT_CUDA_ARCHS (90), VDIT_CTEST_J (4), VDIT_CMAKE_ARGS (extra),
 #      VDIT_GPU_CHECK_UNTIL=configure (stop after configuring: to test the .deb set-up),
+#      VDIT_BUILD_TARGETS="t1 t2" (build only these), VDIT_CTEST_REGEX=re (only matching gpu tests),
 #      OUT (set by the device tool: logs and bench/results files are copied there; at most 8 files).
 set -uo pipefail
 root=$(pwd)
@@ -78,7 +79,7 @@ grep -E "vdit:|Warning|Error" "$logdir/configure.log" | tee -a "$log"
 jobs=$(nproc 2>/dev/null || echo 16)
 say "build -j$jobs"
 t0=$(date +%s)
-cmake --build "$root/$build" -j"$jobs" -- "${keep[@]}" >"$logdir/build.log" 2>&1
+cmake --build "$root/$build" -j"$jobs" ${VDIT_BUILD_TARGETS:+--target $VDIT_BUILD_TARGETS} -- "${keep[@]}" >"$logdir/build.log" 2>&1
 rc_build=$?
 say "build rc $rc_build in $(($(date +%s) - t0)) s"
 [ $rc_build -eq 0 ] || { grep -E "error|Error" "$logdir/build.log" | head -40 | tee -a "$log"; }
@@ -86,7 +87,7 @@ say "build rc $rc_build in $(($(date +%s) - t0)) s"
 # ---- gpu tests ----------------------------------------------------------------------------
 say "ctest -L gpu"
 t0=$(date +%s)
-ctest --test-dir "$root/$build" -L gpu --output-on-failure -j"${VDIT_CTEST_J:-4}" >"$logdir/ctest_gpu.log" 2>&1
+ctest --test-dir "$root/$build" -L gpu ${VDIT_CTEST_REGEX:+-R $VDIT_CTEST_REGEX} --output-on-failure -j"${VDIT_CTEST_J:-4}" >"$logdir/ctest_gpu.log" 2>&1
 rc_test=$?
 tail -40 "$logdir/ctest_gpu.log" | tee -a "$log"
 say "ctest rc $rc_test in $(($(date +%s) - t0)) s"
