@@ -122,7 +122,10 @@ static vd_status lt_plan_make(vd_cuda_ctx *ctx, lt_plan *p, cublasLtMatmulHeuris
     VD_CUBLAS_TRY_GOTO(err, st, fail, cublasLtMatmulPreferenceSetAttribute(p->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof al_d));
     {
         cublasStatus_t cs = cublasLtMatmulAlgoGetHeuristic(ctx->lt, p->op, p->a, p->b, p->d, p->d, p->pref, 1, h, n_algo);
-        if (cs == CUBLAS_STATUS_NOT_SUPPORTED) *n_algo = 0;
+        // cuBLASLt 13 answers INVALID_VALUE (not NOT_SUPPORTED) for combinations it has no kernel
+        // for, e.g. an f32 bias with a bf16 output (seen on the H200): the caller then falls back
+        // (bias added after the GEMM, or the tiled kernel).
+        if (cs == CUBLAS_STATUS_NOT_SUPPORTED || cs == CUBLAS_STATUS_INVALID_VALUE) *n_algo = 0;
         else if (cs != CUBLAS_STATUS_SUCCESS) { st = VD_CUBLAS_ERR_(err, "cublasLtMatmulAlgoGetHeuristic", cs); goto fail; }
     }
     return VD_OK;
