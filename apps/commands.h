@@ -19,3 +19,4 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_vae_decode(int argc, char **argv);
 int cmd_attention(int argc, char **argv);
 int cmd_encode_text(int argc, char **argv);
+int cmd_generate(int argc, char **argv);

@@ -16,6 +16,7 @@ static const vd_command k_commands[] = {
     {"compare", "PSNR and SSIM between two videos or frame sequences", cmd_compare},
     {"tokenize", "print the token ids of a text (umT5 tokenizer.json, as the Wan pipeline tokenizes)", cmd_tokenize},
     {"encode-text", "umT5 text embeddings of a prompt (and a negative prompt) for Wan, to safetensors", cmd_encode_text},
+    {"generate", "text-to-video with a Wan2.1 model folder (default: the bundled vdit-tiny)", cmd_generate},
 };
 
 static void usage(FILE *f) {

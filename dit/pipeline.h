@@ -1,0 +1,95 @@
+// Wan2.1 text-to-video pipeline (wan21.md sec. 5), the engine behind `vdit generate`:
+//   prompt (Wan prompt_clean) -> tokenize -> umT5 encode prompt and negative prompt (encoder freed)
+//   -> initial latent [C, F', H/8, W/8] from Philox(seed) or a safetensors file
+//   -> denoising loop (UniPC or Euler), classifier-free guidance v = v_u + g (v_c - v_u) with the
+//      cond pass first, each DiT call told (layer, step, n_steps, branch) through the attention
+//      method of this run -> DiT freed -> VAE decode, frames streamed to the video writer
+//   -> <output>.json sidecar with every setting, so a video can be reproduced exactly.
+// CFG runs when guidance > 1 (as diffusers' WanPipeline decides); otherwise one pass per step.
+//
+// Two phases: vd_gen_prepare validates everything cheap (settings, model layout and configs,
+// attention method and options, init-latent shape, output directory and format) before any
+// weight is read; vd_gen_run does the work. No output file exists unless the run succeeds.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attention/attention.h"
+#include "codecs/video_writer.h"
+#include "dit/model_dir.h"
+#include "dit/scheduler.h"
+#include "dit/wan_weights.h"
+#include "lib/status.h"
+#include "lib/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VD_GEN_MAX_ATTN_OPTS 32
+#define VD_GEN_TEXT_LEN 512          // Wan pads the prompt embedding to 512 rows
+
+// What the caller asks for. Unset markers: ints 0, doubles NaN, strings NULL; unset settings
+// come from the model folder (vd_model_dir) and then the built-in Wan values.
+typedef struct {
+    const char *model;               // model folder; NULL: vd_model_dir_default()
+    const char *prompt;              // required
+    const char *negative_prompt;     // NULL: vdit.json's, else Wan's default
+    int width, height, frames, steps, fps;
+    double guidance, shift;
+    int64_t seed;                    // < 0: random (the one used is reported)
+    vd_sampler_kind sampler;         // default VD_SAMPLER_UNIPC
+    const char *attention;           // self-attention method; NULL: dense
+    const char *attn_opts[VD_GEN_MAX_ATTN_OPTS]; // "key=value" overrides of the method's config
+    int n_attn_opts;
+    vd_device_kind device;           // CPU or CUDA
+    int cuda_device;
+    const char *output;              // video path, format by extension (required)
+    const char *save_latent;         // optional: final latent (and the initial one) to safetensors
+    const char *init_latent;         // optional: start from this latent instead of Philox noise
+    int threads;                     // CPU threads (0: OpenMP's default)
+    bool sidecar;                    // write <output>.json (default true)
+} vd_gen_opts;
+void vd_gen_opts_init(vd_gen_opts *o);
+
+// The validated, resolved run.
+typedef struct {
+    vd_gen_opts o;                   // with strings owned below
+    vd_model_dir dir;
+    vd_gen_defaults s;               // effective width, height, frames, steps, fps, guidance, shift, negative prompt
+    uint64_t seed;
+    vd_wan_model_files dit_files;    // transformer (mapped, headers checked)
+    int64_t lat[4];                  // latent shape [C, F', H/8, W/8]
+    int64_t text_dim;                // umT5 width = DiT text_dim
+    int spatial, temporal;           // VAE factors (8, 4)
+    vd_video_format format;
+    vd_attn *attn;                   // NULL: dense
+    char sidecar_path[VD_PATH_CAP];
+    char *init_tensor;               // name of the tensor read from init_latent
+    bool cfg;                        // guidance > 1
+} vd_gen_plan;
+
+// Per-run report.
+typedef struct {
+    double load_s, encode_s, denoise_s, decode_s, write_s, total_s;
+    size_t peak_host_bytes, peak_device_bytes;
+    int64_t frames_written;
+    int n_real_prompt, n_real_negative; // prompt token counts (incl. </s>)
+} vd_gen_result;
+
+// Checks and resolves. Usage errors (bad values, unknown method/option, shape rules) return
+// VD_ERR_INVALID_ARG or VD_ERR_UNSUPPORTED; missing files and unwritable places VD_ERR_IO.
+vd_status vd_gen_prepare(vd_gen_plan *p, const vd_gen_opts *o, vd_error *err);
+// Runs the plan; prints the progress bar and the stage table on stderr (log level info).
+vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err);
+void vd_gen_plan_free(vd_gen_plan *p);
+
+// Writes the JSON sidecar (atomic: temporary name, then rename). Used by vd_gen_run.
+vd_status vd_gen_write_sidecar(const vd_gen_plan *p, const vd_gen_result *r, const char *path, vd_error *err);
+
+// The vdit version string written into sidecars.
+#define VD_VERSION_STRING "0.1.0"
+
+#ifdef __cplusplus
+}
+#endif
