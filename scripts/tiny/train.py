@@ -75,26 +75,44 @@ def encode_text(tok, te, captions, device):
     return out
 
 
-def train_vae(vae, seconds, device, rng):
-    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
-    t0, step = time.time(), 0
+def train_vae(vae, seconds, device, rng, lr=5e-4, crop=64, frames=9):
+    """Trains on random crops (crop x crop pixels, the first `frames` = 4k+1 frames) of fresh clips:
+    the VAE is fully convolutional, so crops teach the same mapping at ~8x less cost per step than
+    whole 17 x 128 x 128 clips (a first run on whole clips reached only L1 0.2 in 476 steps)."""
+    opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
+    t0, step, ema = time.time(), 0, None
     while time.time() - t0 < seconds:
-        x, _, _ = dataset.batch(8, rng, device)
+        frac = (time.time() - t0) / seconds
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        x, _, _ = dataset.batch(16, rng, device)
+        oy, ox = rng.randrange(0, dataset.SIZE - crop + 1), rng.randrange(0, dataset.SIZE - crop + 1)
+        x = x[:, :, :frames, oy:oy + crop, ox:ox + crop].contiguous()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
             post = vae.encode(x).latent_dist
             z = post.sample()
             rec = vae.decode(z).sample
         rec = rec.float()
         kl = post.kl().mean() / x[0].numel()
-        loss = F.l1_loss(rec, x) + F.mse_loss(rec, x) + 1e-4 * kl
+        l1 = F.l1_loss(rec, x)
+        loss = l1 + F.mse_loss(rec, x) + 1e-4 * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
         opt.step()
         step += 1
-        if step % 100 == 0:
-            log(f"vae step {step} loss {loss.item():.4f} l1 {F.l1_loss(rec, x).item():.4f}")
-    log(f"vae: {step} steps in {time.time() - t0:.0f} s")
+        ema = l1.item() if ema is None else 0.98 * ema + 0.02 * l1.item()
+        if step % 200 == 0:
+            log(f"vae step {step} l1(ema) {ema:.4f} lr {opt.param_groups[0]['lr']:.2e}")
+    log(f"vae: {step} steps in {time.time() - t0:.0f} s, l1(ema) {ema:.4f}")
+
+
+@torch.no_grad()
+def vae_check(vae, device, rng):
+    """L1 of whole-clip reconstructions (the number the model card quotes)."""
+    x, _, _ = dataset.batch(8, rng, device)
+    rec = vae.decode(vae.encode(x).latent_dist.mode()).sample.float()
+    return F.l1_loss(rec, x).item()
 
 
 @torch.no_grad()
@@ -191,9 +209,13 @@ def main():
         vae.train()
         train_vae(vae, args.vae_seconds, device, rng)
         vae.eval()
+        meta_vae_l1 = vae_check(vae, device, rng)
+        log(f"vae whole-clip reconstruction L1 {meta_vae_l1:.4f} (pixel range [-1, 1])")
         mean, std = latent_stats(vae, device, rng)
         vae.register_to_config(latents_mean=mean, latents_std=std)
         log("latent mean", [round(m, 3) for m in mean], "std", [round(s, 3) for s in std])
+    else:
+        meta_vae_l1 = None
     for p in vae.parameters():
         p.requires_grad_(False)
     dit.train(); te.train()
@@ -204,7 +226,7 @@ def main():
                                     lower_order_final=True, final_sigmas_type="zero")
     pipe = WanPipeline(tokenizer=tok, text_encoder=te.half(), transformer=dit.half(), vae=vae.half(), scheduler=sched)
     pipe.save_pretrained(args.out, safe_serialization=True)
-    meta = dict(DEFAULTS, train={"dit_steps": steps, "dit_final_loss": loss, "batch": args.batch,
+    meta = dict(DEFAULTS, train={"vae_recon_l1": meta_vae_l1, "dit_steps": steps, "dit_final_loss": loss, "batch": args.batch,
                                  "vae_seconds": args.vae_seconds, "dit_seconds": args.dit_seconds, "seed": args.seed,
                                  "device": torch.cuda.get_device_name() if device == "cuda" else "cpu"})
     def write_meta():
