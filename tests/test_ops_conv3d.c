@@ -10,21 +10,6 @@
 #include "lib/ops.h"
 #include "tests/test_util.h"
 
-#define GUARD 16
-static const float CANARY = -7.25e31f;
-
-static float *guarded_alloc(int64_t n) {
-    float *p = malloc((size_t)(n + 2 * GUARD) * sizeof(float));
-    for (int i = 0; i < GUARD; i++) p[i] = p[GUARD + n + i] = CANARY;
-    return p + GUARD;
-}
-static int guards_ok(const float *p, int64_t n) {
-    for (int i = 0; i < GUARD; i++)
-        if (p[i - GUARD] != CANARY || p[n + i] != CANARY) return 0;
-    return 1;
-}
-static void guarded_free(float *p) { free(p - GUARD); }
-
 // Direct convolution: out[co,od,oh,ow] = bias[co] + sum over ci,a,b,c of
 // w[co,ci,a,b,c] * x[ci, od*sd-pd+a, oh*sh-ph+b, ow*sw-pw+c] (zero outside the input).
 static double ref_conv3d(double *out, const float *x, const float *w, const float *bias, const vd_conv3d_shape *s,
@@ -67,7 +52,7 @@ static void conv_case(uint64_t seed, vd_conv3d_shape s, int with_bias) {
     const int64_t nx = s.cin * s.d * s.h * s.w, K = s.cin * s.kd * s.kh * s.kw, nw = s.cout * K;
     const int64_t no = s.cout * Do * Ho * Wo;
     float *x = malloc((size_t)nx * sizeof(float)), *w = malloc((size_t)nw * sizeof(float));
-    float *bias = malloc((size_t)s.cout * sizeof(float)), *out = guarded_alloc(no);
+    float *bias = malloc((size_t)s.cout * sizeof(float)), *out = vt_guarded_alloc(no);
     double *ref = malloc((size_t)no * sizeof(double));
     vt_fill_normal(&r, x, nx, 1.0f);
     vt_fill_normal(&r, w, nw, 1.0f);
@@ -93,9 +78,9 @@ static void conv_case(uint64_t seed, vd_conv3d_shape s, int with_bias) {
         const vt_diff d = vt_compare_d(out, ref, no);
         VT_EXPECT(d.nmse <= 1e-10);
     }
-    VT_EXPECT(guards_ok(out, no));
+    VT_EXPECT(vt_guards_ok(out, no));
     free(x), free(w), free(bias), free(ref);
-    guarded_free(out);
+    vt_guarded_free(out);
 }
 
 static vd_conv3d_shape shp(int64_t cin, int64_t cout, int64_t d, int64_t h, int64_t w, int kd, int kh, int kw, int sd,

@@ -8,21 +8,6 @@
 #include "lib/ops.h"
 #include "tests/test_util.h"
 
-#define GUARD 16
-static const float CANARY = -7.25e31f;
-
-static float *guarded_alloc(int64_t n) {
-    float *p = malloc((size_t)(n + 2 * GUARD) * sizeof(float));
-    for (int i = 0; i < GUARD; i++) p[i] = p[GUARD + n + i] = CANARY;
-    return p + GUARD;
-}
-static int guards_ok(const float *p, int64_t n) {
-    for (int i = 0; i < GUARD; i++)
-        if (p[i - GUARD] != CANARY || p[n + i] != CANARY) return 0;
-    return 1;
-}
-static void guarded_free(float *p) { free(p - GUARD); }
-
 // ref[M,N] = sum_k x[m,k] * w[n,k] (+ bias[n]) in double. w_is_kn: w stored [K,N] (matmul) instead of [N,K].
 // Returns the largest sum_k |x[m,k] w[n,k]| + |bias[n]| over the outputs (the scale of the tolerance).
 static double ref_gemm(double *ref, const float *x, const float *w, const float *bias, int64_t M, int64_t K, int64_t N,
@@ -54,7 +39,7 @@ static void run_case(uint64_t seed, int64_t M, int64_t K, int64_t N, int with_bi
     vt_rng_seed(&r, seed);
     float *x = malloc((size_t)(M * K) * sizeof(float)), *w = malloc((size_t)(N * K) * sizeof(float));
     float *bias = malloc((size_t)N * sizeof(float));
-    float *out = guarded_alloc(M * N);
+    float *out = vt_guarded_alloc(M * N);
     double *ref = malloc((size_t)(M * N) * sizeof(double));
     vt_fill_normal(&r, x, M * K, 1.0f);
     vt_fill_normal(&r, w, N * K, 1.0f);
@@ -78,9 +63,9 @@ static void run_case(uint64_t seed, int64_t M, int64_t K, int64_t N, int with_bi
     // here (observed <= 1e-13); 1e-10 still flags one dropped term among all outputs.
     const vt_diff d = vt_compare_d(out, ref, M * N);
     VT_EXPECT(d.nmse <= 1e-10);
-    VT_EXPECT(guards_ok(out, M * N));
+    VT_EXPECT(vt_guards_ok(out, M * N));
     free(x), free(w), free(bias), free(ref);
-    guarded_free(out);
+    vt_guarded_free(out);
 }
 
 // Integer known answer: exact in fp32.

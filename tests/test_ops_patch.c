@@ -8,21 +8,6 @@
 #include "lib/ops.h"
 #include "tests/test_util.h"
 
-#define GUARD 16
-static const float CANARY = -7.25e31f;
-
-static float *guarded_alloc(int64_t n) {
-    float *p = malloc((size_t)(n + 2 * GUARD) * sizeof(float));
-    for (int i = 0; i < GUARD; i++) p[i] = p[GUARD + n + i] = CANARY;
-    return p + GUARD;
-}
-static int guards_ok(const float *p, int64_t n) {
-    for (int i = 0; i < GUARD; i++)
-        if (p[i - GUARD] != CANARY || p[n + i] != CANARY) return 0;
-    return 1;
-}
-static void guarded_free(float *p) { free(p - GUARD); }
-
 // Reference patchify, written from the input side: element x[c, f, h, w] goes to token
 // ((f/pt)*Hp + h/ph)*Wp + w/pw, slot ((c*pt + f%pt)*ph + h%ph)*pw + w%pw (channel slowest).
 static void ref_patchify(float *tok, const float *x, int64_t C, int64_t F, int64_t H, int64_t W, int pt, int ph,
@@ -55,8 +40,8 @@ static void ref_unpatchify(float *y, const float *tok, int64_t C, int64_t Fp, in
 
 static void patch_case(int64_t C, int64_t Fp, int64_t Hp, int64_t Wp, int pt, int ph, int pw) {
     const int64_t F = Fp * pt, H = Hp * ph, W = Wp * pw, n = C * F * H * W; // n = N * P too
-    float *x = malloc((size_t)n * sizeof(float)), *tok = guarded_alloc(n), *want = malloc((size_t)n * sizeof(float));
-    float *y = guarded_alloc(n);
+    float *x = malloc((size_t)n * sizeof(float)), *tok = vt_guarded_alloc(n), *want = malloc((size_t)n * sizeof(float));
+    float *y = vt_guarded_alloc(n);
     for (int64_t i = 0; i < n; i++) x[i] = (float)i; // exact up to 2^24
     VT_EXPECT(n < (1 << 24));
     char name[160];
@@ -66,7 +51,7 @@ static void patch_case(int64_t C, int64_t Fp, int64_t Hp, int64_t Wp, int pt, in
     snprintf(name, sizeof name, "patchify C=%lld F=%lld H=%lld W=%lld patch=(%d,%d,%d) (exact)", (long long)C,
              (long long)F, (long long)H, (long long)W, pt, ph, pw);
     vt_check(name, tok, want, n, 0, 0);
-    VT_EXPECT(guards_ok(tok, n));
+    VT_EXPECT(vt_guards_ok(tok, n));
 
     // Unpatchify the index-valued tokens; the reference says which token slot each y element takes.
     for (int64_t i = 0; i < n; i++) tok[i] = (float)i;
@@ -75,9 +60,9 @@ static void patch_case(int64_t C, int64_t Fp, int64_t Hp, int64_t Wp, int pt, in
     snprintf(name, sizeof name, "unpatchify C=%lld Fp=%lld Hp=%lld Wp=%lld patch=(%d,%d,%d) (exact)", (long long)C,
              (long long)Fp, (long long)Hp, (long long)Wp, pt, ph, pw);
     vt_check(name, y, want, n, 0, 0);
-    VT_EXPECT(guards_ok(y, n));
+    VT_EXPECT(vt_guards_ok(y, n));
     free(x), free(want);
-    guarded_free(tok), guarded_free(y);
+    vt_guarded_free(tok), vt_guarded_free(y);
 }
 
 // Hand-worked case of wan21.md 1.5 for patch (1,2,2), C = 2, one token: slot ((dt*2+dh)*2+dw)*2+c.
@@ -145,8 +130,8 @@ static void gather_scatter_case(uint64_t seed, int64_t rows, int64_t n_idx, int6
         perm[i] = perm[j];
         perm[j] = t;
     }
-    float *x = malloc((size_t)(rows * C) * sizeof(float)), *g = guarded_alloc(n_idx * C);
-    float *want = malloc((size_t)(rows * C) * sizeof(float)), *s = guarded_alloc(rows * C);
+    float *x = malloc((size_t)(rows * C) * sizeof(float)), *g = vt_guarded_alloc(n_idx * C);
+    float *want = malloc((size_t)(rows * C) * sizeof(float)), *s = vt_guarded_alloc(rows * C);
     for (int64_t i = 0; i < rows; i++)
         for (int64_t c = 0; c < C; c++) x[i * C + c] = (float)(i * 1000 + c);
     char name[128];
@@ -157,7 +142,7 @@ static void gather_scatter_case(uint64_t seed, int64_t rows, int64_t n_idx, int6
     snprintf(name, sizeof name, "gather rows=%lld n_idx=%lld C=%lld seed=%llu", (long long)rows, (long long)n_idx,
              (long long)C, (unsigned long long)seed);
     vt_check(name, g, want, n_idx * C, 0, 0);
-    VT_EXPECT(guards_ok(g, n_idx * C));
+    VT_EXPECT(vt_guards_ok(g, n_idx * C));
 
     // Scatter the gathered rows back into a -1 canvas: the rows in the index set come back, the
     // others stay -1.
@@ -168,9 +153,9 @@ static void gather_scatter_case(uint64_t seed, int64_t rows, int64_t n_idx, int6
     snprintf(name, sizeof name, "scatter rows=%lld n_idx=%lld C=%lld seed=%llu", (long long)rows, (long long)n_idx,
              (long long)C, (unsigned long long)seed);
     vt_check(name, s, want, rows * C, 0, 0);
-    VT_EXPECT(guards_ok(s, rows * C));
+    VT_EXPECT(vt_guards_ok(s, rows * C));
     free(perm), free(x), free(want);
-    guarded_free(g), guarded_free(s);
+    vt_guarded_free(g), vt_guarded_free(s);
 }
 
 int main(int argc, char **argv) {

@@ -109,6 +109,28 @@ bool vt_check_nmse(const char *name, const float *got, const float *ref, int64_t
     return ok;
 }
 
+static const float VT_CANARY = -7.25e31f;
+
+float *vt_guarded_alloc(int64_t n) {
+    float *p = malloc((size_t)(n + 2 * VT_GUARD) * sizeof(float));
+    if (!p) {
+        fprintf(stderr, "vt_guarded_alloc: out of memory for %lld floats\n", (long long)n);
+        abort();
+    }
+    for (int i = 0; i < VT_GUARD; i++) p[i] = p[VT_GUARD + n + i] = VT_CANARY;
+    return p + VT_GUARD;
+}
+
+bool vt_guards_ok(const float *p, int64_t n) {
+    for (int i = 0; i < VT_GUARD; i++)
+        if (p[i - VT_GUARD] != VT_CANARY || p[n + i] != VT_CANARY) return false;
+    return true;
+}
+
+void vt_guarded_free(float *p) {
+    if (p) free(p - VT_GUARD);
+}
+
 int vt_sweeps(int dflt) {
     const char *e = getenv("VD_TEST_SWEEPS");
     int v = e ? atoi(e) : 0;

@@ -35,6 +35,14 @@ bool vt_check_d(const char *case_name, const float *got, const double *ref, int6
 // NMSE-only check (sum (got-ref)^2 / sum ref^2 <= thr), with the same report.
 bool vt_check_nmse(const char *case_name, const float *got, const float *ref, int64_t n, double thr);
 
+// Host output buffer of n floats between two guard regions of VT_GUARD floats that hold a canary
+// (-7.25e31, a value no op under test produces): vt_guards_ok says whether an op wrote past either
+// end. The n values themselves are left uninitialized. Aborts when out of memory.
+#define VT_GUARD 16
+float *vt_guarded_alloc(int64_t n);
+bool vt_guards_ok(const float *p, int64_t n);
+void vt_guarded_free(float *p);   // p from vt_guarded_alloc, or NULL
+
 // Number of random sweeps: VD_TEST_SWEEPS from the environment, else dflt.
 int vt_sweeps(int dflt);
 // Path under the source tree: VDIT_SOURCE_DIR (set by ctest) + "/" + rel. Static buffer.
