@@ -15,32 +15,6 @@
 #include "test_util.h"
 #include "vae_fixture.h"
 
-static double max_abs(const float *x, int64_t n) {
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
-    return m;
-}
-
-// Decodes latent [C, F, H, W] with opts; returns malloc'ed video [3, F_out, H*s, W*s] or NULL.
-static float *decode(vd_vae *vae, const float *z, int F, int H, int W, const vd_vae_decode_opts *o, int64_t *n_out) {
-    const vd_vae_config *cfg = vd_vae_get_config(vae);
-    const int64_t s = vd_vae_spatial_factor(cfg);
-    vae_collect col = {0};
-    col.c = cfg->out_channels, col.f = vd_vae_out_frames(cfg, F), col.h = H * s, col.w = W * s;
-    *n_out = col.c * col.f * col.h * col.w;
-    col.video = calloc((size_t)*n_out, sizeof(float));
-    vd_error err = {0};
-    vd_status st = vd_vae_decode(vae, z, cfg->z_dim, F, H, W, o, vae_collect_fn, &col, NULL, &err);
-    if (st != VD_OK || col.got != col.f || col.rgb_bad) {
-        fprintf(stderr, "FAIL decode F=%d H=%d W=%d chunk=%d tiling=%d: %s (frames %lld/%lld, rgb mismatches %d)\n", F,
-                H, W, o->chunk_frames, o->tiling, err.msg, (long long)col.got, (long long)col.f, col.rgb_bad);
-        vt_failures++;
-        free(col.video);
-        return NULL;
-    }
-    return col.video;
-}
-
 static void run_fixture(const char *name) {
     vae_fixture fx;
     if (vae_fixture_open(&fx, name) != 0) {
@@ -56,7 +30,7 @@ static void run_fixture(const char *name) {
         int64_t n = 0;
         vd_vae_decode_opts o;
         vd_vae_decode_opts_default(&o);
-        float *got = z ? decode(fx.vae, z, c->F, c->H, c->W, &o, &n) : NULL;
+        float *got = z ? vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n) : NULL;
         snprintf(tname, sizeof tname, "out_%d", k);
         float *ref = got ? vae_fixture_tensor(&fx, tname, n) : NULL;
         if (!ref) {
@@ -65,7 +39,7 @@ static void run_fixture(const char *name) {
             continue;
         }
         // relative error 1e-4 of the output scale (outputs live in [-1, 1])
-        const double scale = max_abs(ref, n);
+        const double scale = vae_max_abs(ref, n);
         snprintf(cname, sizeof cname, "%s case %d F=%d %dx%d: chunk 1 vs diffusers", name, k, c->F, c->H, c->W);
         VT_EXPECT(vt_check(cname, got, ref, n, 1e-4 * scale, 1e-4));
 
@@ -75,7 +49,7 @@ static void run_fixture(const char *name) {
             if (chunks[i] == 1 || (i == 1 && c->F <= 2)) continue;
             o.chunk_frames = chunks[i];
             int64_t n2;
-            float *g2 = decode(fx.vae, z, c->F, c->H, c->W, &o, &n2);
+            float *g2 = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2);
             snprintf(cname, sizeof cname, "%s case %d: chunk %d vs chunk 1", name, k, chunks[i]);
             if (g2) VT_EXPECT(vt_check(cname, g2, got, n, 1e-5, 1e-5));
             free(g2);
@@ -90,10 +64,10 @@ static void run_fixture(const char *name) {
             for (int chunk = 1; tref && chunk <= 2; chunk++) {
                 o.chunk_frames = chunk;
                 int64_t n4;
-                float *g4 = decode(fx.vae, z, c->F, c->H, c->W, &o, &n4);
+                float *g4 = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n4);
                 snprintf(cname, sizeof cname, "%s case %d: tiled %dx%d/%dx%d chunk %d vs diffusers tiled_decode", name,
                          k, c->tile_h, c->tile_w, c->stride_h, c->stride_w, chunk);
-                if (g4) VT_EXPECT(vt_check(cname, g4, tref, n, 1e-4 * max_abs(tref, n), 1e-4));
+                if (g4) VT_EXPECT(vt_check(cname, g4, tref, n, 1e-4 * vae_max_abs(tref, n), 1e-4));
                 free(g4);
             }
             if (!tref) vt_failures++;
@@ -108,10 +82,9 @@ static void run_fixture(const char *name) {
 // (1 frame per call) are equal; and whole-sequence decoding (chunk = F) does grow (sanity: the
 // tally measures something).
 static void memory_flat(void) {
-    vd_vae *vae = NULL;
     vd_error err = {0};
-    if (vd_vae_load(&vae, vt_src_path("tests/data/vae/tiny3"), &err) != VD_OK) {
-        fprintf(stderr, "FAIL load: %s\n", err.msg);
+    vd_vae *vae = vae_fixture_load("tiny3");
+    if (!vae) {
         vt_failures++;
         return;
     }
@@ -228,9 +201,9 @@ static void orig_names(void) {
         vd_vae_decode_opts o;
         vd_vae_decode_opts_default(&o);
         int64_t n;
-        float *got = decode(v2, z, c->F, c->H, c->W, &o, &n);
+        float *got = vae_fixture_decode(v2, z, c->F, c->H, c->W, &o, &n);
         float *ref = vae_fixture_tensor(&fx, "out_0", n);
-        if (got && ref) VT_EXPECT(vt_check("tiny3 case 0 from original-name weights vs diffusers", got, ref, n, 1e-4 * max_abs(ref, n), 1e-4));
+        if (got && ref) VT_EXPECT(vt_check("tiny3 case 0 from original-name weights vs diffusers", got, ref, n, 1e-4 * vae_max_abs(ref, n), 1e-4));
         free(z), free(got), free(ref);
     }
     remove(path);
@@ -245,10 +218,9 @@ static void expect_error(const char *what, vd_status st, vd_status want, const v
 }
 
 static void bad_inputs(void) {
-    vd_vae *vae = NULL;
     vd_error err = {0};
-    if (vd_vae_load(&vae, vt_src_path("tests/data/vae/tiny3"), &err) != VD_OK) {
-        fprintf(stderr, "FAIL load: %s\n", err.msg);
+    vd_vae *vae = vae_fixture_load("tiny3");
+    if (!vae) {
         vt_failures++;
         return;
     }

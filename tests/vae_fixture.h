@@ -2,6 +2,8 @@
 // (written by scripts/gen_vae_fixtures.py) and decodes a latent into one float video buffer.
 #pragma once
 #include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,15 +23,24 @@ typedef struct {
     vae_case c[16];
 } vae_fixture;
 
+// Loads the VAE of fixture tests/data/vae/<name>; NULL after printing why (the caller counts the failure).
+static vd_vae *vae_fixture_load(const char *name) {
+    char rel[256];
+    vd_error err = {0};
+    vd_vae *vae = NULL;
+    snprintf(rel, sizeof rel, "tests/data/vae/%s", name);
+    if (vd_vae_load(&vae, vt_src_path(rel), &err) != VD_OK) {
+        fprintf(stderr, "FAIL load %s: %s\n", rel, err.msg);
+        return NULL;
+    }
+    return vae;
+}
+
 static int vae_fixture_open(vae_fixture *fx, const char *name) {
     memset(fx, 0, sizeof *fx);
     char rel[256];
     vd_error err = {0};
-    snprintf(rel, sizeof rel, "tests/data/vae/%s", name);
-    if (vd_vae_load(&fx->vae, vt_src_path(rel), &err) != VD_OK) {
-        fprintf(stderr, "FAIL load %s: %s\n", rel, err.msg);
-        return -1;
-    }
+    if (!(fx->vae = vae_fixture_load(name))) return -1;
     snprintf(rel, sizeof rel, "tests/data/vae/%s/cases.safetensors", name);
     if (vd_st_open(&fx->cases, vt_src_path(rel), &err) != VD_OK) {
         fprintf(stderr, "FAIL open %s: %s\n", rel, err.msg);
@@ -110,4 +121,37 @@ static vd_status vae_collect_fn(void *user, const vd_vae_frame *fr, vd_error *er
     }
     col->got++;
     return VD_OK;
+}
+
+// Largest |x| over n values: the output scale that the tests' relative tolerances multiply.
+static double vae_max_abs(const float *x, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
+    return m;
+}
+
+// Decodes latent [z_dim, F, H, W] with opts (CPU or CUDA) through vae_collect_fn; returns the
+// malloc'ed video [C, F_out, H*s, W*s] (*n_out values), or NULL after counting one failure that
+// names the call when the decode fails, emits the wrong number of frames, or emits uint8 pixels
+// that disagree with its float frames.
+static float *vae_fixture_decode(vd_vae *vae, const float *z, int F, int H, int W, const vd_vae_decode_opts *o,
+                                 int64_t *n_out) {
+    const vd_vae_config *cfg = vd_vae_get_config(vae);
+    const int64_t s = vd_vae_spatial_factor(cfg);
+    vae_collect col = {0};
+    col.c = cfg->out_channels, col.f = vd_vae_out_frames(cfg, F), col.h = H * s, col.w = W * s;
+    *n_out = col.c * col.f * col.h * col.w;
+    col.video = calloc((size_t)*n_out, sizeof(float));
+    vd_error err = {0};
+    vd_status st = vd_vae_decode(vae, z, cfg->z_dim, F, H, W, o, vae_collect_fn, &col, NULL, &err);
+    if (st != VD_OK || col.got != col.f || col.rgb_bad) {
+        fprintf(stderr,
+                "FAIL decode (%s) F=%d H=%d W=%d chunk=%d tiling=%d: %s (frames %lld/%lld, rgb mismatches %d)\n",
+                o->device == VD_DEVICE_CUDA ? "cuda" : "cpu", F, H, W, o->chunk_frames, o->tiling, err.msg,
+                (long long)col.got, (long long)col.f, col.rgb_bad);
+        vt_failures++;
+        free(col.video);
+        return NULL;
+    }
+    return col.video;
 }

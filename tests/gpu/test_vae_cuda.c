@@ -13,30 +13,6 @@
 #include "tests/test_util.h"
 #include "tests/vae_fixture.h"
 
-static double max_abs(const float *x, int64_t n) {
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
-    return m;
-}
-
-static float *decode(vd_vae *vae, const float *z, int F, int H, int W, const vd_vae_decode_opts *o, int64_t *n_out) {
-    const vd_vae_config *cfg = vd_vae_get_config(vae);
-    const int64_t s = vd_vae_spatial_factor(cfg);
-    vae_collect col = {0};
-    col.c = cfg->out_channels, col.f = vd_vae_out_frames(cfg, F), col.h = H * s, col.w = W * s;
-    *n_out = col.c * col.f * col.h * col.w;
-    col.video = calloc((size_t)*n_out, sizeof(float));
-    vd_error err = {0};
-    vd_status st = vd_vae_decode(vae, z, cfg->z_dim, F, H, W, o, vae_collect_fn, &col, NULL, &err);
-    if (st != VD_OK || col.got != col.f) {
-        fprintf(stderr, "FAIL decode (device %d) F=%d H=%d W=%d: %s\n", (int)o->device, F, H, W, err.msg);
-        vt_failures++;
-        free(col.video);
-        return NULL;
-    }
-    return col.video;
-}
-
 static void run_fixture(const char *name, bool fp32) {
     const double rel = fp32 ? 1e-4 : 1e-2;
     vae_fixture fx;
@@ -60,14 +36,14 @@ static void run_fixture(const char *name, bool fp32) {
         vd_vae_decode_opts o;
         vd_vae_decode_opts_default(&o);
         int64_t n, n2;
-        float *cpu = decode(fx.vae, z, c->F, c->H, c->W, &o, &n);
+        float *cpu = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n);
         o.device = VD_DEVICE_CUDA;
         o.cuda_fp32 = fp32;
         for (int chunk = 1; chunk <= 2; chunk++) {
             o.chunk_frames = chunk == 1 ? 1 : c->F;
-            float *gpu = decode(fx.vae, z, c->F, c->H, c->W, &o, &n2);
+            float *gpu = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2);
             if (cpu && gpu) {
-                double sc = max_abs(ref, n);
+                double sc = vae_max_abs(ref, n);
                 snprintf(cname, sizeof cname, "%s case %d chunk %d %s: cuda vs cpu", name, k, o.chunk_frames,
                          fp32 ? "fp32" : "tf32");
                 VT_EXPECT(vt_check(cname, gpu, cpu, n, rel * sc, rel));
@@ -84,10 +60,10 @@ static void run_fixture(const char *name, bool fp32) {
             o.tile_h = c->tile_h, o.tile_w = c->tile_w, o.stride_h = c->stride_h, o.stride_w = c->stride_w;
             snprintf(tname, sizeof tname, "tiled_%d", k);
             float *tref = vae_fixture_tensor(&fx, tname, n);
-            float *gpu = tref ? decode(fx.vae, z, c->F, c->H, c->W, &o, &n2) : NULL;
+            float *gpu = tref ? vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2) : NULL;
             snprintf(cname, sizeof cname, "%s case %d %s: cuda tiled vs diffusers tiled_decode", name, k,
                      fp32 ? "fp32" : "tf32");
-            if (gpu) VT_EXPECT(vt_check(cname, gpu, tref, n, rel * max_abs(tref, n), rel));
+            if (gpu) VT_EXPECT(vt_check(cname, gpu, tref, n, rel * vae_max_abs(tref, n), rel));
             free(gpu), free(tref);
         }
         free(cpu), free(z), free(ref);
