@@ -1,6 +1,7 @@
 // vd_gen_prepare: every check that costs no weight loading, so a run fails in a second with a
 // message naming the fix instead of after minutes of denoising.
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,11 +47,18 @@ static vd_status check_writable(const char *path, const char *what, vd_error *er
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return vd_error_set(err, VD_ERR_IO, "%s '%s': directory '%s' does not exist (create it or choose another path)", what,
                             path, dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return vd_error_set(err, VD_ERR_IO, "%s '%s': directory '%s' is not writable (%s; choose another path)", what, path,
-                            dir, strerror(errno));
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return vd_error_set(err, VD_ERR_IO, "%s '%s' is a directory; give a file name (e.g. %s/out.mp4)", what, path, path);
+    // Probe by creating (and removing) a file: permission bits alone miss read-only mounts and
+    // special file systems, and root passes every access() check.
+    char probe[VD_PATH_CAP + 64];
+    snprintf(probe, sizeof probe, "%s/.vdit_probe_%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return vd_error_set(err, VD_ERR_IO, "%s '%s': cannot create files in directory '%s' (%s); choose another path", what,
+                            path, dir, strerror(errno));
+    close(fd);
+    unlink(probe);
     return VD_OK;
 }
 
