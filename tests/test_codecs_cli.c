@@ -72,6 +72,13 @@ static void expect_fail(const char *args, int want_code) {
     VT_EXPECT(ok);
 }
 
+// expect_fail for `encode <input> -o '<out dir>/<out_rel>'<flags>` (flags start with a space).
+static void expect_encode_fail(const char *input, const char *out_rel, const char *flags, int want_code) {
+    char args[2048];
+    snprintf(args, sizeof args, "encode %s -o '%s/%s'%s", input, g_out, out_rel, flags);
+    expect_fail(args, want_code);
+}
+
 static int out_frames(const char *name, int *w, int *h, int *fps_num) {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", g_out, name);
@@ -216,28 +223,18 @@ int main(void) {
     VT_EXPECT(run_vdit("compare in.y4m in.y4m", out, sizeof out) == 0 && strstr(out, "inf"));
 
     // Failures: non-zero exit, empty stdout, nothing in the output directory.
-    snprintf(args, sizeof args, "encode missing.y4m -o '%s/o.mp4'", g_out);
-    expect_fail(args, 1);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/o.avi'", g_out);
-    expect_fail(args, 2);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/o'", g_out);
-    expect_fail(args, 2);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/nodir/o.mp4'", g_out);
-    expect_fail(args, 1);
+    expect_encode_fail("missing.y4m", "o.mp4", "", 1);
+    expect_encode_fail("in.y4m", "o.avi", "", 2);
+    expect_encode_fail("in.y4m", "o", "", 2);
+    expect_encode_fail("in.y4m", "nodir/o.mp4", "", 1);
     expect_fail("encode in.y4m -o /proc/o.y4m", 1);
     expect_fail("encode in.y4m", 2);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/o.mp4' --crf 99", g_out);
-    expect_fail(args, 2);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/o.mp4' --fps 0", g_out);
-    expect_fail(args, 2);
-    snprintf(args, sizeof args, "encode in.y4m -o '%s/o.mp4' --bogus", g_out);
-    expect_fail(args, 2);
-    snprintf(args, sizeof args, "encode corrupt.mp4 -o '%s/o.mp4'", g_out);
-    expect_fail(args, 1);
-    snprintf(args, sizeof args, "encode cut.y4m -o '%s/o.mp4'", g_out); // fails after 5 frames were encoded
-    expect_fail(args, 1);
-    snprintf(args, sizeof args, "encode cut.y4m -o '%s/seq/%%04d.png'", g_out);
-    expect_fail(args, 1);
+    expect_encode_fail("in.y4m", "o.mp4", " --crf 99", 2);
+    expect_encode_fail("in.y4m", "o.mp4", " --fps 0", 2);
+    expect_encode_fail("in.y4m", "o.mp4", " --bogus", 2);
+    expect_encode_fail("corrupt.mp4", "o.mp4", "", 1);
+    expect_encode_fail("cut.y4m", "o.mp4", "", 1); // fails after 5 frames were encoded
+    expect_encode_fail("cut.y4m", "seq/%04d.png", "", 1);
     expect_fail("compare in.y4m small.y4m", 1);
     expect_fail("compare in.y4m short.y4m --json", 1);
     expect_fail("compare corrupt.mp4 in.y4m", 1);
