@@ -22,6 +22,9 @@
 #include "lib/rng.h"
 #include "lib/safetensors.h"
 
+// OpenBLAS's own thread count (the pthreads build ignores OpenMP's); weak, so other BLAS builds link.
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
 // The DiT on one device.
 typedef struct {
     vd_device_kind dev;
@@ -122,9 +125,12 @@ static vd_status save_latents(const vd_gen_plan *p, const float *x0, const float
 
 vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err) {
     memset(res, 0, sizeof *res);
+    if (p->o.threads > 0) {
 #ifdef _OPENMP
-    if (p->o.threads > 0) omp_set_num_threads(p->o.threads);
+        omp_set_num_threads(p->o.threads);
 #endif
+        if (openblas_set_num_threads) openblas_set_num_threads(p->o.threads);
+    }
     const bool cuda = p->o.device == VD_DEVICE_CUDA;
     const int64_t n = p->lat[0] * p->lat[1] * p->lat[2] * p->lat[3];
     const int64_t Lt = VD_GEN_TEXT_LEN;
