@@ -118,9 +118,7 @@ static void out_dims_and_errors(void) {
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_conv3d: base seed %llu (rerun: test_ops_conv3d %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_conv3d");
     out_dims_and_errors();
     const vd_conv3d_shape cases[] = {
         shp(3, 5, 3, 5, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0),      // 1x1x1: single sgemm path

@@ -192,9 +192,7 @@ static void known_answers(void) {
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_elementwise: base seed %llu (rerun: test_ops_elementwise %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_elementwise");
     known_answers();
     const int64_t ns[] = {1, 5, 7, 13, 33, 4097};
     const int64_t Ms[] = {1, 5, 7, 13, 33};

@@ -91,9 +91,7 @@ static void known_answer(void) {
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_linear: base seed %llu (rerun: test_ops_linear %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_linear");
     known_answer();
     const int64_t Ms[] = {1, 5, 7, 13, 33};
     const int64_t KN[][2] = {{1, 1}, {3, 17}, {17, 3}, {64, 130}, {130, 64}, {257, 33}};

@@ -168,9 +168,7 @@ static void known_answers(void) {
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_norm: base seed %llu (rerun: test_ops_norm %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_norm");
     known_answers();
     const int64_t Ms[] = {1, 5, 7, 13, 33};
     const int64_t Cs[] = {1, 3, 17, 64, 130, 1536};

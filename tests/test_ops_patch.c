@@ -159,9 +159,7 @@ static void gather_scatter_case(uint64_t seed, int64_t rows, int64_t n_idx, int6
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_patch: base seed %llu (rerun: test_ops_patch %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_patch");
     patch_known_answer();
     // Wan's (1,2,2) and a (2,2,2) patch; F = 1, H != W, odd token grids, odd channel counts.
     patch_case(16, 3, 5, 7, 1, 2, 2);

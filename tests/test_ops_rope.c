@@ -152,9 +152,7 @@ static void timestep_cases(void) {
 }
 
 int main(int argc, char **argv) {
-    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    printf("test_ops_rope: base seed %llu (rerun: test_ops_rope %llu)\n", (unsigned long long)base,
-           (unsigned long long)base);
+    const uint64_t base = vt_base_seed(argc, argv, "test_ops_rope");
     rope_split_and_errors();
     rope_known_answer();
     uint64_t ci = 0;

@@ -131,6 +131,13 @@ void vt_guarded_free(float *p) {
     if (p) free(p - VT_GUARD);
 }
 
+uint64_t vt_base_seed(int argc, char **argv, const char *test_name) {
+    const uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    printf("%s: base seed %llu (rerun: %s %llu)\n", test_name, (unsigned long long)base, test_name,
+           (unsigned long long)base);
+    return base;
+}
+
 int vt_sweeps(int dflt) {
     const char *e = getenv("VD_TEST_SWEEPS");
     int v = e ? atoi(e) : 0;

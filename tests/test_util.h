@@ -43,6 +43,9 @@ float *vt_guarded_alloc(int64_t n);
 bool vt_guards_ok(const float *p, int64_t n);
 void vt_guarded_free(float *p);   // p from vt_guarded_alloc, or NULL
 
+// Base seed of a randomized test: argv[1] when given (decimal), else 1. Prints
+// "<test_name>: base seed N (rerun: <test_name> N)" so a failing run can be repeated.
+uint64_t vt_base_seed(int argc, char **argv, const char *test_name);
 // Number of random sweeps: VD_TEST_SWEEPS from the environment, else dflt.
 int vt_sweeps(int dflt);
 // Path under the source tree: VDIT_SOURCE_DIR (set by ctest) + "/" + rel. Static buffer.
