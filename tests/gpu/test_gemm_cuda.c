@@ -70,6 +70,21 @@ static void check_bound(const char *name, const float *got, const float *ref, co
     }
 }
 
+// Downloads n outputs of dtype out_t (f32, or bf16 widened to f32) from dout into got and checks
+// the guard bytes after them (gt_get).
+static void get_out(float *got, const void *dout, vd_dtype out_t, int64_t n, const char *name) {
+    const size_t ob = (size_t)n * vd_dtype_size(out_t);
+    if (out_t == VD_BF16) {
+        uint16_t *h = malloc(ob + 2);
+        VD_ASSERT(h);
+        gt_get(h, dout, ob, name);
+        for (int64_t i = 0; i < n; i++) got[i] = vd_bf16_to_f32(h[i]);
+        free(h);
+    } else {
+        gt_get(got, dout, ob, name);
+    }
+}
+
 // x_off: x starts x_off bf16 elements into its buffer (misaligned pointers reach cuBLASLt).
 static void test_linear(int64_t M, int64_t K, int64_t N, bool with_bias, vd_dtype out_t, int x_off, uint64_t seed) {
     char name[192];
@@ -92,14 +107,7 @@ static void test_linear(int64_t M, int64_t K, int64_t N, bool with_bias, vd_dtyp
     size_t ob = (size_t)(M * N) * vd_dtype_size(out_t);
     void *dout = gt_dev(NULL, ob);
     GT_OK(vd_linear_cuda(gt.ctx, dout, out_t, dxb + x_off, dw, db, M, K, N, err));
-    if (out_t == VD_BF16) {
-        uint16_t *h = malloc(ob + 2);
-        gt_get(h, dout, ob, name);
-        for (int64_t i = 0; i < M * N; i++) got[i] = vd_bf16_to_f32(h[i]);
-        free(h);
-    } else {
-        gt_get(got, dout, ob, name);
-    }
+    get_out(got, dout, out_t, M * N, name);
     check_bound(name, got, ref, absref, M * N, K, out_t == VD_BF16, bias, N);
     // Second call: the cached plan (ops_linear.cu) with the bias in a new buffer and the old one
     // zeroed, so a stale bias pointer in the cached plan would show as an error of |bias|.
@@ -110,14 +118,7 @@ static void test_linear(int64_t M, int64_t K, int64_t N, bool with_bias, vd_dtyp
         free(zeros);
     }
     GT_OK(vd_linear_cuda(gt.ctx, dout, out_t, dxb + x_off, dw, db2, M, K, N, err));
-    if (out_t == VD_BF16) {
-        uint16_t *h = malloc(ob + 2);
-        gt_get(h, dout, ob, name);
-        for (int64_t i = 0; i < M * N; i++) got[i] = vd_bf16_to_f32(h[i]);
-        free(h);
-    } else {
-        gt_get(got, dout, ob, name);
-    }
+    get_out(got, dout, out_t, M * N, name);
     char name2[224];
     snprintf(name2, sizeof name2, "  same, cached plan%s", bias ? ", bias moved" : "");
     check_bound(name2, got, ref, absref, M * N, K, out_t == VD_BF16, bias, N);
