@@ -32,6 +32,19 @@ VDIT_MODEL_DIR="$M" "$VDIT" generate --prompt "x" $SMALL --guidance 1 -o "$TMP/e
 check "$?" 0 "VDIT_MODEL_DIR exit"
 grep -q "tests/data/pipeline/model" "$TMP/log"; check "$?" 0 "VDIT_MODEL_DIR honoured"
 
+# The attention method is chosen per run and told the step: radial with dense_steps = steps is
+# dense exactly; dense_steps 0 and 1 (sparse from step 0 / step 1 on) each give other frames.
+R="--model $M --prompt x --width 128 --height 128 --frames 17 --steps 2 --no-sidecar"
+RO="--attention radial --attn-opt dense_layers=0 --attn-opt tile=64"
+"$VDIT" generate $R -o "$TMP/rd.y4m" 2>/dev/null; check "$?" 0 "dense run"
+for k in 0 1 2; do
+  "$VDIT" generate $R $RO --attn-opt dense_steps=$k -o "$TMP/r$k.y4m" 2>/dev/null; check "$?" 0 "radial dense_steps=$k run"
+done
+cmp -s "$TMP/rd.y4m" "$TMP/r2.y4m"; check "$?" 0 "radial with all steps dense == dense"
+cmp -s "$TMP/rd.y4m" "$TMP/r1.y4m"; check "$?" 1 "radial sparse from step 1 != dense"
+cmp -s "$TMP/r0.y4m" "$TMP/r1.y4m"; check "$?" 1 "radial sparse from step 0 != from step 1"
+[ ! -e "$TMP/rd.y4m.json" ]; check "$?" 0 "--no-sidecar honoured"
+
 # Usage errors: exit 2, message names the fix, no file.
 bad() { # want_rc pattern name args...
   want=$1; pat=$2; name=$3; shift 3
