@@ -11,7 +11,8 @@ scheduler/scheduler_config.json). Expected frames (output_type "np", [0,1] float
 uint8 round(x * 255), the same quantisation vdit's VAE applies.
 
 Output: tests/data/pipeline/model/..., tests/data/pipeline/cases.safetensors with
-  init_latent f32 [16, F', H/8, W/8]   expected_frames u8 [F, H, W, 3]
+  init_latent f32 [16, F', H/8, W/8]   expected_frames u8 [F, H, W, 3] (UniPC, the Wan default)
+  expected_frames_euler u8 [F, H, W, 3] (same run with FlowMatchEulerDiscreteScheduler(shift))
 and the run settings in the safetensors metadata ("json").
 Run: python3 scripts/gen_pipeline_fixtures.py [OUT_DIR]
 """
@@ -93,6 +94,14 @@ def main():
         frames = pipe(prompt=RUN["prompt"], negative_prompt=RUN["negative_prompt"], height=RUN["height"],
                       width=RUN["width"], num_frames=RUN["frames"], num_inference_steps=RUN["steps"],
                       guidance_scale=RUN["guidance"], latents=z0.clone(), output_type="np").frames[0]
+    # The same run with flow-matching Euler (vdit --sampler euler): FlowMatchEulerDiscreteScheduler(shift).
+    from diffusers import FlowMatchEulerDiscreteScheduler
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=RUN["shift"])
+    with torch.no_grad():
+        frames_e = pipe(prompt=RUN["prompt"], negative_prompt=RUN["negative_prompt"], height=RUN["height"],
+                        width=RUN["width"], num_frames=RUN["frames"], num_inference_steps=RUN["steps"],
+                        guidance_scale=RUN["guidance"], latents=z0.clone(), output_type="np").frames[0]
+    u8e = np.clip(np.round(np.asarray(frames_e, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
     frames = np.asarray(frames, dtype=np.float32)
     u8 = np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
     print(f"frames {u8.shape}, mean {u8.mean():.1f}, std {u8.std():.1f}, "
@@ -101,7 +110,8 @@ def main():
     import transformers
     meta = dict(RUN, generator="scripts/gen_pipeline_fixtures.py", torch=torch.__version__,
                 diffusers=diffusers.__version__, transformers=transformers.__version__)
-    save_file({"init_latent": z0[0].contiguous(), "expected_frames": torch.from_numpy(u8).contiguous()},
+    save_file({"init_latent": z0[0].contiguous(), "expected_frames": torch.from_numpy(u8).contiguous(),
+               "expected_frames_euler": torch.from_numpy(u8e).contiguous()},
               os.path.join(out, "cases.safetensors"), metadata={"json": json.dumps(meta)})
     total = sum(os.path.getsize(os.path.join(r, n)) for r, _, fs in os.walk(out) for n in fs)
     print(f"wrote {out}: {total / 1e6:.2f} MB")

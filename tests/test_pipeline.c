@@ -133,6 +133,17 @@ static void test_parity(void) {
         }
         vd_gen_plan_free(&plan);
     }
+    // Flow-matching Euler vs diffusers' FlowMatchEulerDiscreteScheduler(shift 5) on the same latent.
+    const vd_st_tensor *te = f ? vd_st_find(f, "expected_frames_euler") : NULL;
+    VT_EXPECT(te && te->dtype == VD_U8 && (size_t)(te->end - te->begin) == n);
+    o.sampler = VD_SAMPLER_EULER;
+    if (te && run_frames(&o, "euler", got, NULL)) {
+        double p = psnr_u8(got, te->data, n);
+        fprintf(stderr, "euler parity vs diffusers: PSNR %.2f dB (vs the UniPC reference %.2f dB)\n", p, psnr_u8(got, ref, n));
+        VT_EXPECT(p >= 40.0);
+        VT_EXPECT(psnr_u8(got, ref, n) < 40.0); // the two samplers must give different frames
+    }
+    o.sampler = VD_SAMPLER_UNIPC;
     // Guidance 5 must matter: the same run without CFG gives other frames.
     o.guidance = 1.0;
     if (run_frames(&o, "nocfg", got, NULL)) {
@@ -308,6 +319,24 @@ static void test_validation(void) {
     o.init_latent = bad_lat;
     o.frames = 13;
     expect_bad("init latent shape", &o, VD_ERR_INVALID_ARG, "[16, 4, 4, 6]");
+    // A 5-D [1, C, F', H', W'] latent (diffusers' layout) is accepted.
+    char lat5[600];
+    snprintf(lat5, sizeof lat5, "%s/lat5.safetensors", g_tmp);
+    {
+        static float z[16 * 3 * 4 * 6];
+        const int64_t shape[5] = {1, 16, 3, 4, 6};
+        vd_st_write_entry e = {"latents", VD_F32, 5, shape, z};
+        vd_error err5 = {0};
+        VT_EXPECT(vd_st_write(lat5, &e, 1, NULL, &err5) == VD_OK);
+        base_opts(&o, out);
+        o.init_latent = lat5;
+        vd_gen_plan plan5;
+        VT_EXPECT(vd_gen_prepare(&plan5, &o, &err5) == VD_OK);
+        if (!err5.code) {
+            VT_EXPECT(!strcmp(plan5.init_tensor, "latents"));
+            vd_gen_plan_free(&plan5);
+        }
+    }
     base_opts(&o, out);
     o.prompt = NULL;
     expect_bad("no prompt", &o, VD_ERR_INVALID_ARG, "--prompt");
