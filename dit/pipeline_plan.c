@@ -14,6 +14,7 @@
 #include "dit/pipeline.h"
 #include "dit/vae_config.h"
 #include "dit/wan_dit.h"
+#include "lib/device.h"
 #include "lib/safetensors.h"
 
 // Adds context to a failed call's message; passes OK through.
@@ -121,6 +122,14 @@ static vd_status prepare(vd_gen_plan *p, const vd_gen_opts *o, vd_error *err) {
     if (o->threads < 0 || o->threads > 4096) return vd_error_set(err, VD_ERR_INVALID_ARG, "--threads %d must be in [0, 4096]", o->threads);
     if (o->device != VD_DEVICE_CPU && o->device != VD_DEVICE_CUDA)
         return vd_error_set(err, VD_ERR_INVALID_ARG, "device must be cpu or cuda");
+    if (o->device == VD_DEVICE_CUDA && !vd_cuda_available())
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "--device cuda: %s; use --device cpu",
+#ifdef VDIT_HAVE_CUDA
+                            "no usable CUDA device"
+#else
+                            "this vdit build has no CUDA (configure with -DVDIT_CUDA=ON)"
+#endif
+        );
     // Output format and place.
     VD_TRY(vd_video_format_from_path(o->output, &p->format, err));
     if (!vd_video_format_available(p->format))

@@ -61,6 +61,9 @@ bad 2 "unknown option" "unknown flag" --model "$M" --prompt x --bogus 1 -o "$TMP
 bad 2 "not one of" "bad sampler" --model "$M" --prompt x --sampler ddim -o "$TMP/bad.mp4"
 bad 2 "integer" "bad steps" --model "$M" --prompt x --steps two -o "$TMP/bad.mp4"
 bad 2 "--prompt" "no prompt" --model "$M" -o "$TMP/bad.mp4"
+if "$VDIT" version | grep -q "cuda: not built"; then
+  bad 2 "has no CUDA" "cuda device in a CPU build" --model "$M" --prompt x --device cuda -o "$TMP/bad.mp4"
+fi
 bad 1 "does not exist" "missing model" --model "$TMP/nope" --prompt x -o "$TMP/bad.mp4"
 bad 1 "does not exist" "missing output dir" --model "$M" --prompt x -o "$TMP/nodir/bad.mp4"
 "$VDIT" generate --help >/dev/null; check "$?" 0 "help exit"
