@@ -145,6 +145,10 @@ vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err) {
         const int64_t tokens = (p->lat[1] / c->patch[0]) * (p->lat[2] / c->patch[1]) * (p->lat[3] / c->patch[2]);
         if (tokens < VD_GEN_SMALL_TOKENS) openblas_set_num_threads(1);
     }
+#ifdef _OPENMP
+    res->omp_threads = omp_get_max_threads();
+#endif
+    res->blas_threads = openblas_get_num_threads ? openblas_get_num_threads() : 0;
     const int64_t n = p->lat[0] * p->lat[1] * p->lat[2] * p->lat[3];
     const int64_t Lt = VD_GEN_TEXT_LEN;
     vd_stages st;

@@ -75,6 +75,7 @@ typedef struct {
     size_t peak_host_bytes, peak_device_bytes;
     int64_t frames_written;
     int n_real_prompt, n_real_negative; // prompt token counts (incl. </s>)
+    int omp_threads, blas_threads;   // CPU thread counts used (CPU results depend on them bit-wise); 0: unknown
 } vd_gen_result;
 
 // Checks and resolves. Usage errors (bad values, unknown method/option, shape rules) return

@@ -1,8 +1,9 @@
 // The JSON sidecar next to a generated video: every setting that determines the frames (model
 // path, prompt, negative prompt, sizes, steps, sampler, guidance, shift, seed or init latent,
 // attention method and its effective config, device) plus versions, timings and peak memory.
-// Re-running `vdit generate` with these values reproduces the video (bit-exactly on the same
-// device and build).
+// Re-running `vdit generate` with these values reproduces the video: bit-exactly on the same
+// device and build with the same CPU thread counts (omp_threads, blas_threads: the CPU reductions
+// are split by thread, so other counts change low bits).
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +81,8 @@ vd_status vd_gen_write_sidecar(const vd_gen_plan *p, const vd_gen_result *r, con
     cJSON_AddItemToObject(j, "attention", attention_json(p));
     cJSON_AddStringToObject(j, "device", vd_device_name(p->o.device));
     cJSON_AddNumberToObject(j, "threads", p->o.threads);
+    cJSON_AddNumberToObject(j, "omp_threads", r->omp_threads);
+    cJSON_AddNumberToObject(j, "blas_threads", r->blas_threads);
     cJSON_AddNumberToObject(j, "fps", p->s.fps);
     cJSON_AddStringToObject(j, "output", p->o.output);
     cJSON_AddStringToObject(j, "format", vd_video_format_name(p->format));
