@@ -12,7 +12,7 @@
 #include "codecs/image.h"
 #include "dit/pipeline.h"
 #include "lib/safetensors.h"
-#include "test_util.h"
+#include "tests/test_util.h"
 
 #define NF 9
 #define FH 32
