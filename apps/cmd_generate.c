@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apps/commands.h"
+#include "apps/frame_sink_video.h"
 #include "dit/pipeline.h"
 
 #define DEFAULT_OUTPUT "vdit_out.mp4"
@@ -146,6 +147,11 @@ int cmd_generate(int argc, char **argv) {
         o.output = DEFAULT_OUTPUT;
         fprintf(stderr, "generate: no -o given; writing %s\n", o.output);
     }
+    // Frames go to the codecs video writer; its check (format known and built) runs in prepare.
+    vd_frame_sink sink;
+    vd_frame_sink_video sink_state;
+    vd_frame_sink_video_init(&sink, &sink_state);
+    o.sink = &sink;
     vd_error err = {0};
     vd_gen_plan plan;
     vd_status s = vd_gen_prepare(&plan, &o, &err);

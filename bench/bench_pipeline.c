@@ -16,10 +16,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "apps/frame_sink_video.h"
 #include "codecs/image.h"
 #include "dit/pipeline.h"
 #include "lib/progress.h"
 #include "lib/safetensors.h"
+// bench/CMakeLists.txt builds each bench from its one source file, so the apps' frame sink (the
+// codecs writer adapter that `vdit generate` uses) is compiled in here.
+#include "apps/frame_sink_video.c"
 
 static double jnum(const cJSON *j, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
@@ -110,6 +114,10 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
     snprintf(pat, sizeof pat, "%s/%%04d.png", dir);
     o.output = pat;
+    vd_frame_sink sink; // frames to PNG files through codecs, as `vdit generate` does
+    static vd_frame_sink_video sink_state;
+    vd_frame_sink_video_init(&sink, &sink_state);
+    o.sink = &sink;
     vd_error err = {0};
     vd_gen_plan plan;
     vd_gen_result r;

@@ -1,5 +1,5 @@
 // vd_gen_run: text encode -> initial latent -> denoising loop with CFG -> VAE decode streamed to
-// the writer -> sidecar. Memory: the text encoder is freed before the DiT loads and the DiT before
+// the frame sink -> sidecar. Memory: the text encoder is freed before the DiT loads and the DiT before
 // the VAE loads, so the peak is the largest single model plus the latent buffers
 // (x, v_cond, v_uncond: 3 x C F' H' W' floats) and the two [512, text_dim] embeddings.
 #include <math.h>
@@ -105,19 +105,22 @@ static vd_status initial_latent(const vd_gen_plan *p, float *x, int64_t n, vd_er
     return s;
 }
 
-// The frame callback: streams each decoded frame to the writer, timing the writes as their own stage.
+// The frame callback: streams each decoded frame to the sink, timing the writes as their own
+// stage and counting the frames the sink took.
 typedef struct {
-    vd_video_writer *w;
+    const vd_frame_sink *sink;
     vd_stages *st;
-} sink;
+    int64_t frames;
+} frame_pump;
 
 static vd_status on_frame(void *user, const vd_vae_frame *fr, vd_error *err) {
-    sink *k = user;
+    frame_pump *k = user;
     vd_stages_end(k->st, "decode");
     vd_stages_begin(k->st, "write");
-    vd_status s = vd_video_writer_write(k->w, fr->rgb, 0, err);
+    vd_status s = k->sink->write(k->sink->ctx, fr->rgb, err);
     vd_stages_end(k->st, "write");
     vd_stages_begin(k->st, "decode");
+    if (!s) k->frames++;
     return s;
 }
 
@@ -158,7 +161,8 @@ vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err) {
     dit_runner dit = {0};
     vd_scheduler sched = {0};
     vd_vae *vae = NULL;
-    vd_video_writer *wr = NULL;
+    const vd_frame_sink *sink = p->o.sink;
+    bool sink_open = false;
     bool latent_written = false;
     size_t peak_dev = 0;
     vd_status s = VD_OK;
@@ -237,32 +241,29 @@ vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err) {
     vd_host_free(vc); vc = NULL;
     vd_host_free(vu); vu = NULL;
 
-    // 4. VAE decode, frames streamed into the writer.
+    // 4. VAE decode, frames streamed into the sink.
     vd_stages_begin(&st, "load");
     s = vd_vae_load(&vae, p->dir.vae, err);
     vd_stages_end(&st, "load");
     if (s) { vd_error_prefix(err, "VAE"); goto done; }
-    vd_video_writer_options wo;
-    vd_video_writer_options_init(&wo);
-    wo.fps_num = p->s.fps;
-    wo.fps_den = 1;
-    if ((s = vd_video_writer_open(&wr, p->o.output, p->s.width, p->s.height, &wo, err))) goto done;
+    if ((s = sink->open(sink->ctx, p->o.output, p->s.width, p->s.height, p->s.fps, err))) goto done;
+    sink_open = true;
     vd_vae_decode_opts vo;
     vd_vae_decode_opts_default(&vo);
     vo.denormalize = true;
     vo.device = p->o.device;
     vo.cuda_device = p->o.cuda_device;
-    sink k = {wr, &st};
+    frame_pump k = {sink, &st, 0};
     vd_vae_decode_stats vs;
     vd_stages_begin(&st, "decode");
     s = vd_vae_decode(vae, x, p->lat[0], p->lat[1], p->lat[2], p->lat[3], &vo, on_frame, &k, &vs, err);
     vd_stages_end(&st, "decode");
     if (s) { vd_error_prefix(err, "VAE decode"); goto done; }
     if (cuda && vs.peak_device_bytes > peak_dev) peak_dev = vs.peak_device_bytes;
-    res->frames_written = vd_video_writer_frames(wr);
+    res->frames_written = k.frames;
     vd_stages_begin(&st, "write");
-    s = vd_video_writer_close(wr, err);
-    wr = NULL;
+    s = sink->close(sink->ctx, err);
+    sink_open = false;
     vd_stages_end(&st, "write");
     if (s) goto done;
 
@@ -275,13 +276,13 @@ vd_status vd_gen_run(vd_gen_plan *p, vd_gen_result *res, vd_error *err) {
     res->peak_host_bytes = vd_host_peak_rss();
     res->peak_device_bytes = peak_dev;
     if (p->o.sidecar && (s = vd_gen_write_sidecar(p, res, p->sidecar_path, err))) {
-        unlink(p->o.output); // the video without its settings would not be reproducible: all or nothing
+        if (sink->remove) sink->remove(sink->ctx); // the video without its settings would not be reproducible: all or nothing
         goto done;
     }
     vd_stages_print(&st, stderr, peak_dev);
 done:
     if (openblas_set_num_threads && blas_threads_before > 0) openblas_set_num_threads(blas_threads_before);
-    vd_video_writer_abort(wr);
+    if (sink_open) sink->abort(sink->ctx);
     if (s && latent_written) unlink(p->o.save_latent);
     vd_vae_free(vae);
     dit_free(&dit);

@@ -130,13 +130,17 @@ static vd_status prepare(vd_gen_plan *p, const vd_gen_opts *o, vd_error *err) {
                             "this vdit build has no CUDA (configure with -DVDIT_CUDA=ON)"
 #endif
         );
-    // Output format and place.
-    VD_TRY(vd_video_format_from_path(o->output, &p->format, err));
-    if (!vd_video_format_available(p->format))
-        return vd_error_set(err, VD_ERR_UNSUPPORTED, "-o %s: this build cannot write %s (use .y4m, or a build with FFmpeg/libpng)",
-                            o->output, vd_video_format_name(p->format));
+    // Output: the sink's own check (format known and built in), then the place.
+    const vd_frame_sink *k = o->sink;
+    if (!k || !k->open || !k->write || !k->close || !k->abort)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_gen_prepare: %s (open, write, close and abort are required; "
+                            "apps/frame_sink_video.h has one for video files)", k ? "the frame sink lacks a callback" : "no frame sink");
+    memset(&p->out_info, 0, sizeof p->out_info);
+    if (k->check) VD_TRY(k->check(k->ctx, o->output, &p->out_info, err));
+    p->out_info.format[VD_GEN_FORMAT_CAP - 1] = 0;
+    if (!p->out_info.format[0]) snprintf(p->out_info.format, sizeof p->out_info.format, "unspecified");
     VD_TRY(check_writable(o->output, "output", err));
-    if (p->format == VD_VIDEO_FORMAT_PNG_SEQ) {
+    if (p->out_info.frame_files) {
         char d[VD_PATH_CAP];
         dir_of(o->output, d, sizeof d);
         snprintf(p->sidecar_path, sizeof p->sidecar_path, "%s/generate.json", d);

@@ -85,7 +85,7 @@ vd_status vd_gen_write_sidecar(const vd_gen_plan *p, const vd_gen_result *r, con
     cJSON_AddNumberToObject(j, "blas_threads", r->blas_threads);
     cJSON_AddNumberToObject(j, "fps", p->s.fps);
     cJSON_AddStringToObject(j, "output", p->o.output);
-    cJSON_AddStringToObject(j, "format", vd_video_format_name(p->format));
+    cJSON_AddStringToObject(j, "format", p->out_info.format);
     cJSON_AddNumberToObject(j, "frames_written", (double)r->frames_written);
     if (p->o.save_latent) cJSON_AddStringToObject(j, "save_latent", p->o.save_latent);
     cJSON *t = cJSON_AddObjectToObject(j, "seconds");

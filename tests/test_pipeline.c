@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apps/frame_sink_video.h"
 #include "codecs/image.h"
 #include "dit/pipeline.h"
 #include "lib/rng.h"
@@ -28,6 +29,8 @@
 static const char *PROMPT = "A  red circle &amp; a blue square,   moving left ";
 static const char *NEG = "blurred details, static";
 static char g_tmp[256];
+static vd_frame_sink g_sink;           // frames to files through codecs (apps/frame_sink_video.h)
+static vd_frame_sink_video g_sink_state;
 
 static void base_opts(vd_gen_opts *o, const char *out) {
     vd_gen_opts_init(o);
@@ -41,6 +44,7 @@ static void base_opts(vd_gen_opts *o, const char *out) {
     o->steps = 4;
     o->guidance = 5.0;
     o->output = out;
+    o->sink = &g_sink;
 }
 
 // Runs the pipeline into DIR/%04d.png and reads the frames back: u8 [NF, FH, FW, 3].
@@ -221,6 +225,7 @@ static void test_defaults(void) {
     vd_gen_opts_init(&o);
     o.model = dir;
     o.prompt = "x";
+    o.sink = &g_sink;
     snprintf(p, sizeof p, "%s/d.y4m", g_tmp);
     o.output = p;
     vd_gen_plan plan;
@@ -246,6 +251,7 @@ static void test_defaults(void) {
     o.model = vt_src_path("tests/data/pipeline/model");
     o.prompt = "x";
     o.output = p;
+    o.sink = &g_sink;
     VT_EXPECT(vd_gen_prepare(&plan, &o, &err) == VD_OK);
     if (!err.code) {
         VT_EXPECT(plan.s.width == 832 && plan.s.height == 480 && plan.s.frames == 81 && plan.s.steps == 50 && plan.s.fps == 16);
@@ -348,6 +354,7 @@ int main(void) {
         perror("mkdtemp");
         return 1;
     }
+    vd_frame_sink_video_init(&g_sink, &g_sink_state);
     test_validation();
     test_defaults();
     test_parity();

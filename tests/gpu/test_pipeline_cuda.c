@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "apps/frame_sink_video.h"
 #include "codecs/image.h"
 #include "dit/pipeline.h"
 #include "lib/safetensors.h"
@@ -39,6 +40,10 @@ static bool run_frames(vd_device_kind dev, const char *init, const char *name, u
     o.device = dev;
     o.init_latent = init;
     o.output = pat;
+    vd_frame_sink sink; // frames to PNG files through codecs
+    vd_frame_sink_video sink_state;
+    vd_frame_sink_video_init(&sink, &sink_state);
+    o.sink = &sink;
     vd_error err = {0};
     vd_gen_plan plan;
     vd_gen_result res;
