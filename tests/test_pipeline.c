@@ -7,6 +7,9 @@
 //   defaults   shift from scheduler_config.json; vdit.json over the built-ins; caller over vdit.json
 //   sidecar    the JSON next to the output names the settings that reproduce the run
 //   validation bad frames/sizes/method/option/model/output/init latent fail in prepare, leaving no file
+//   sink       the frame-sink contract (dit/pipeline.h): an in-memory sink gets the same frames as the
+//              PNG files, calls in order (open, NF writes, close), a failing write aborts with no
+//              sidecar, missing callbacks are refused, and a failed sidecar removes the output
 // Frames are written as PNG (lossless RGB) and read back.
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -314,6 +317,11 @@ static void test_validation(void) {
     vd_error err = {0};
     VT_EXPECT(vd_gen_prepare(&plan, &o, &err) == VD_ERR_IO && strstr(err.msg, "is a directory"));
     fprintf(stderr, "output is a dir: %s\n", err.msg);
+    base_opts(&o, dmp4);
+    char avi[600];
+    snprintf(avi, sizeof avi, "%s/v.avi", g_tmp);
+    o.output = avi;     // the video sink's check: an extension no writer has
+    expect_bad("unknown extension", &o, VD_ERR_UNSUPPORTED, "'.avi'");
     base_opts(&o, "/proc/out.y4m");
     expect_bad("output not writable", &o, VD_ERR_IO, "cannot create files");
     base_opts(&o, out);
@@ -348,6 +356,171 @@ static void test_validation(void) {
     expect_bad("no prompt", &o, VD_ERR_INVALID_ARG, "--prompt");
 }
 
+// An in-memory frame sink that records its calls; fail_at >= 0 makes that write fail.
+typedef struct {
+    int n_check, n_open, n_write, n_close, n_abort, n_remove;
+    int w, h, fps;
+    int fail_at;
+    bool frame_files;
+    uint8_t *frames; // [NF, FH, FW, 3]
+} mem_sink;
+
+static vd_status mem_check(void *ctx, const char *path, vd_frame_sink_info *info, vd_error *err) {
+    mem_sink *m = ctx;
+    m->n_check++;
+    snprintf(info->format, sizeof info->format, "memory");
+    info->frame_files = m->frame_files;
+    return VD_OK;
+}
+static vd_status mem_open(void *ctx, const char *path, int w, int h, int fps, vd_error *err) {
+    mem_sink *m = ctx;
+    m->n_open++;
+    m->w = w;
+    m->h = h;
+    m->fps = fps;
+    return VD_OK;
+}
+static vd_status mem_write(void *ctx, const uint8_t *rgb, vd_error *err) {
+    mem_sink *m = ctx;
+    if (m->n_write == m->fail_at) return vd_error_set(err, VD_ERR_IO, "mem_sink: disk full at frame %d", m->n_write);
+    if (m->n_write >= NF || m->w != FW || m->h != FH)
+        return vd_error_set(err, VD_ERR_INTERNAL, "mem_sink: frame %d of %dx%d unexpected", m->n_write, m->w, m->h);
+    memcpy(m->frames + (size_t)m->n_write * FH * FW * 3, rgb, (size_t)FH * FW * 3);
+    m->n_write++;
+    return VD_OK;
+}
+static vd_status mem_close(void *ctx, vd_error *err) { ((mem_sink *)ctx)->n_close++; return VD_OK; }
+static void mem_abort(void *ctx) { ((mem_sink *)ctx)->n_abort++; }
+static void mem_remove(void *ctx) { ((mem_sink *)ctx)->n_remove++; }
+
+static vd_frame_sink mem_sink_make(mem_sink *m) {
+    vd_frame_sink k = {m, NULL, mem_open, mem_write, mem_close, mem_abort, mem_remove};
+    return k;
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *b = calloc(1, 16384);
+    if (b && fread(b, 1, 16383, f) == 0) b[0] = 0;
+    fclose(f);
+    return b;
+}
+
+static void test_sink(void) {
+    const size_t n = (size_t)NF * FH * FW * 3;
+    uint8_t *png = malloc(n);
+    mem_sink m = {0};
+    m.fail_at = -1;
+    m.frames = calloc(1, n);
+    vd_frame_sink k = mem_sink_make(&m);
+    vd_gen_opts o;
+    base_opts(&o, NULL);
+    o.seed = 7;
+    bool have_png = run_frames(&o, "sink_png", png, NULL);
+    // 1. Memory sink without check: same frames as the PNG files, calls in order, sidecar says "unspecified".
+    char out[600];
+    snprintf(out, sizeof out, "%s/mem.raw", g_tmp);
+    base_opts(&o, out);
+    o.seed = 7;
+    o.sink = &k;
+    vd_gen_plan plan;
+    vd_gen_result res;
+    vd_error err = {0};
+    vd_status s = vd_gen_prepare(&plan, &o, &err);
+    VT_EXPECT(s == VD_OK);
+    if (!s) {
+        VT_EXPECT(!strcmp(plan.out_info.format, "unspecified"));
+        s = vd_gen_run(&plan, &res, &err);
+        if (s) fprintf(stderr, "FAIL memory sink run: %s\n", err.msg);
+        VT_EXPECT(s == VD_OK);
+        VT_EXPECT(m.n_open == 1 && m.n_write == NF && m.n_close == 1 && m.n_abort == 0 && m.n_remove == 0);
+        VT_EXPECT(m.w == FW && m.h == FH && m.fps == plan.s.fps && plan.s.fps == 16);
+        VT_EXPECT(res.frames_written == NF);
+        if (have_png) VT_EXPECT(memcmp(m.frames, png, n) == 0);
+        fprintf(stderr, "memory sink: %d frames, bit-equal to the PNG files: %s\n", m.n_write,
+                have_png && !memcmp(m.frames, png, n) ? "yes" : "no");
+        char *j = read_text(plan.sidecar_path);
+        VT_EXPECT(j && strstr(j, "\"format\":\t\"unspecified\"") && strstr(j, "\"frames_written\":\t9"));
+        free(j);
+        VT_EXPECT(access(out, F_OK) != 0); // the memory sink made no file; dit makes none either
+        vd_gen_plan_free(&plan);
+    }
+    // 2. A write that fails: the error passes through, abort (not close) is called, no sidecar.
+    memset(&m, 0, sizeof m);
+    m.fail_at = 3;
+    m.frames = calloc(1, n);
+    snprintf(out, sizeof out, "%s/memfail.raw", g_tmp);
+    base_opts(&o, out);
+    o.sink = &k;
+    s = vd_gen_prepare(&plan, &o, &err);
+    VT_EXPECT(s == VD_OK);
+    if (!s) {
+        s = vd_gen_run(&plan, &res, &err);
+        VT_EXPECT(s == VD_ERR_IO && strstr(err.msg, "disk full at frame 3"));
+        fprintf(stderr, "failing sink: [%s] %s\n", vd_status_str(s), err.msg);
+        VT_EXPECT(m.n_open == 1 && m.n_write == 3 && m.n_close == 0 && m.n_abort == 1 && m.n_remove == 0);
+        VT_EXPECT(access(plan.sidecar_path, F_OK) != 0);
+        vd_gen_plan_free(&plan);
+    }
+    free(m.frames);
+    // 3. The sink's check names the format and the sidecar place; a sink without a callback, or none, is refused.
+    k.check = mem_check;
+    m.frame_files = true;
+    snprintf(out, sizeof out, "%s/mem_%%04d.raw", g_tmp);
+    base_opts(&o, out);
+    o.sink = &k;
+    s = vd_gen_prepare(&plan, &o, &err);
+    VT_EXPECT(s == VD_OK && m.n_check == 1);
+    if (!s) {
+        char want[600];
+        snprintf(want, sizeof want, "%s/generate.json", g_tmp);
+        VT_EXPECT(!strcmp(plan.out_info.format, "memory") && !strcmp(plan.sidecar_path, want));
+        vd_gen_plan_free(&plan);
+    }
+    k.write = NULL;
+    expect_bad("sink without write", &o, VD_ERR_INVALID_ARG, "frame sink lacks a callback");
+    o.sink = NULL;
+    expect_bad("no sink", &o, VD_ERR_INVALID_ARG, "no frame sink");
+    // 4. The sidecar cannot be written (a directory has its name): the video sink removes its output,
+    //    a single file and a PNG sequence alike.
+    snprintf(out, sizeof out, "%s/nosc.y4m", g_tmp);
+    char sc[700];
+    snprintf(sc, sizeof sc, "%s.json", out);
+    mkdir(sc, 0755);
+    base_opts(&o, out);
+    s = vd_gen_prepare(&plan, &o, &err);
+    VT_EXPECT(s == VD_OK);
+    if (!s) {
+        s = vd_gen_run(&plan, &res, &err);
+        VT_EXPECT(s == VD_ERR_IO && strstr(err.msg, "sidecar"));
+        fprintf(stderr, "sidecar fails (y4m): [%s] %s\n", vd_status_str(s), err.msg);
+        VT_EXPECT(access(out, F_OK) != 0);
+        vd_gen_plan_free(&plan);
+    }
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/nosc_png", g_tmp);
+    mkdir(dir, 0755);
+    snprintf(sc, sizeof sc, "%s/generate.json", dir);
+    mkdir(sc, 0755);
+    snprintf(out, sizeof out, "%s/%%04d.png", dir);
+    base_opts(&o, out);
+    s = vd_gen_prepare(&plan, &o, &err);
+    VT_EXPECT(s == VD_OK);
+    if (!s) {
+        s = vd_gen_run(&plan, &res, &err);
+        VT_EXPECT(s == VD_ERR_IO && strstr(err.msg, "sidecar"));
+        fprintf(stderr, "sidecar fails (png): [%s] %s\n", vd_status_str(s), err.msg);
+        for (int f = 1; f <= NF; f++) {
+            char pf[700];
+            snprintf(pf, sizeof pf, "%s/%04d.png", dir, f);
+            VT_EXPECT(access(pf, F_OK) != 0);
+        }
+        vd_gen_plan_free(&plan);
+    }
+    free(png);
+}
+
 int main(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/vdit_test_pipeline_XXXXXX");
     if (!mkdtemp(g_tmp)) {
@@ -359,6 +532,7 @@ int main(void) {
     test_defaults();
     test_parity();
     test_seed();
+    test_sink();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (vt_failures == 0 && system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", g_tmp);
