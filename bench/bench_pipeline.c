@@ -21,9 +21,6 @@
 #include "dit/pipeline.h"
 #include "lib/progress.h"
 #include "lib/safetensors.h"
-// bench/CMakeLists.txt builds each bench from its one source file, so the apps' frame sink (the
-// codecs writer adapter that `vdit generate` uses) is compiled in here.
-#include "apps/frame_sink_video.c"
 
 static double jnum(const cJSON *j, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
