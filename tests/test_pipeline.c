@@ -24,7 +24,8 @@
 #include "dit/pipeline.h"
 #include "lib/rng.h"
 #include "lib/safetensors.h"
-#include "test_util.h"
+#include "tests/pipeline_frames.h"
+#include "tests/test_util.h"
 
 #define NF 9
 #define FH 32
@@ -68,27 +69,8 @@ static bool run_frames(vd_gen_opts *o, const char *name, uint8_t *frames, vd_gen
     if (plan_out) *plan_out = plan;
     else vd_gen_plan_free(&plan);
     VT_EXPECT(res.frames_written == NF);
-    for (int f = 0; f < NF; f++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%04d.png", dir, f + 1);
-        uint8_t *rgb = NULL;
-        int w = 0, h = 0;
-        if (vd_image_read(p, &rgb, &w, &h, &err) || w != FW || h != FH) {
-            fprintf(stderr, "FAIL %s: frame %s: %s (%dx%d)\n", name, p, err.msg, w, h);
-            vt_failures++;
-            free(rgb);
-            return false;
-        }
-        memcpy(frames + (size_t)f * FH * FW * 3, rgb, (size_t)FH * FW * 3);
-        free(rgb);
-    }
+    if (!pt_read_png_frames(dir, NF, FW, FH, frames, name)) return false;
     return true;
-}
-
-static double psnr_u8(const uint8_t *a, const uint8_t *b, size_t n) {
-    double se = 0;
-    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return se == 0 ? INFINITY : 10.0 * log10(255.0 * 255.0 / (se / (double)n));
 }
 
 static void test_parity(void) {
@@ -109,7 +91,7 @@ static void test_parity(void) {
     if (run_frames(&o, "parity", got, &plan)) {
         VT_EXPECT(plan.s.shift == 5.0);   // the fixture's scheduler flow_shift, not Wan's 3.0
         VT_EXPECT(plan.cfg);
-        double p = psnr_u8(got, ref, n);
+        double p = pt_psnr_u8(got, ref, n);
         int maxd = 0;
         for (size_t i = 0; i < n; i++) maxd = abs((int)got[i] - ref[i]) > maxd ? abs((int)got[i] - ref[i]) : maxd;
         fprintf(stderr, "parity vs diffusers WanPipeline: PSNR %.2f dB, max |diff| %d\n", p, maxd);
@@ -145,16 +127,16 @@ static void test_parity(void) {
     VT_EXPECT(te && te->dtype == VD_U8 && (size_t)(te->end - te->begin) == n);
     o.sampler = VD_SAMPLER_EULER;
     if (te && run_frames(&o, "euler", got, NULL)) {
-        double p = psnr_u8(got, te->data, n);
-        fprintf(stderr, "euler parity vs diffusers: PSNR %.2f dB (vs the UniPC reference %.2f dB)\n", p, psnr_u8(got, ref, n));
+        double p = pt_psnr_u8(got, te->data, n);
+        fprintf(stderr, "euler parity vs diffusers: PSNR %.2f dB (vs the UniPC reference %.2f dB)\n", p, pt_psnr_u8(got, ref, n));
         VT_EXPECT(p >= 40.0);
-        VT_EXPECT(psnr_u8(got, ref, n) < 40.0); // the two samplers must give different frames
+        VT_EXPECT(pt_psnr_u8(got, ref, n) < 40.0); // the two samplers must give different frames
     }
     o.sampler = VD_SAMPLER_UNIPC;
     // Guidance 5 must matter: the same run without CFG gives other frames.
     o.guidance = 1.0;
     if (run_frames(&o, "nocfg", got, NULL)) {
-        double p = psnr_u8(got, ref, n);
+        double p = pt_psnr_u8(got, ref, n);
         fprintf(stderr, "guidance 1 (no CFG) vs the guidance-5 reference: PSNR %.2f dB\n", p);
         VT_EXPECT(p < 40.0);
     }
@@ -180,7 +162,7 @@ static void test_seed(void) {
     if (ok) {
         VT_EXPECT(memcmp(a, b, n) == 0);
         VT_EXPECT(memcmp(a, c, n) != 0);
-        fprintf(stderr, "seed: 7 vs 7 bit-equal %s; 7 vs 8 PSNR %.1f dB\n", memcmp(a, b, n) ? "no" : "yes", psnr_u8(a, c, n));
+        fprintf(stderr, "seed: 7 vs 7 bit-equal %s; 7 vs 8 PSNR %.1f dB\n", memcmp(a, b, n) ? "no" : "yes", pt_psnr_u8(a, c, n));
     }
     // The saved initial latent is the seed's Philox noise; the final latent is finite.
     vd_error err = {0};

@@ -13,6 +13,7 @@
 #include "codecs/image.h"
 #include "dit/pipeline.h"
 #include "lib/safetensors.h"
+#include "tests/pipeline_frames.h"
 #include "tests/test_util.h"
 
 #define NF 9
@@ -53,27 +54,8 @@ static bool run_frames(vd_device_kind dev, const char *init, const char *name, u
         return false;
     }
     vd_gen_plan_free(&plan);
-    for (int f = 0; f < NF; f++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%04d.png", dir, f + 1);
-        uint8_t *rgb = NULL;
-        int w = 0, h = 0;
-        if (vd_image_read(p, &rgb, &w, &h, &err) || w != FW || h != FH) {
-            fprintf(stderr, "FAIL %s: %s\n", p, err.msg);
-            vt_failures++;
-            free(rgb);
-            return false;
-        }
-        memcpy(frames + (size_t)f * FH * FW * 3, rgb, (size_t)FH * FW * 3);
-        free(rgb);
-    }
+    if (!pt_read_png_frames(dir, NF, FW, FH, frames, name)) return false;
     return true;
-}
-
-static double psnr_u8(const uint8_t *a, const uint8_t *b, size_t n) {
-    double se = 0;
-    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return se == 0 ? INFINITY : 10.0 * log10(255.0 * 255.0 / (se / (double)n));
 }
 
 int main(void) {
@@ -83,7 +65,7 @@ int main(void) {
     const size_t n = (size_t)NF * FH * FW * 3;
     uint8_t *cpu = malloc(n), *gpu = malloc(n), *ref = malloc(n);
     if (run_frames(VD_DEVICE_CPU, NULL, "cpu", cpu) && run_frames(VD_DEVICE_CUDA, NULL, "cuda", gpu)) {
-        double p = psnr_u8(cpu, gpu, n);
+        double p = pt_psnr_u8(cpu, gpu, n);
         fprintf(stderr, "seed 11: CUDA vs CPU PSNR %.2f dB\n", p);
         VT_EXPECT(p >= 30.0);
     }
@@ -96,7 +78,7 @@ int main(void) {
     VT_EXPECT(t && (size_t)(t->end - t->begin) == n);
     if (t && run_frames(VD_DEVICE_CUDA, cases, "cuda_init", gpu)) {
         memcpy(ref, t->data, n);
-        double p = psnr_u8(gpu, ref, n);
+        double p = pt_psnr_u8(gpu, ref, n);
         fprintf(stderr, "init latent: CUDA vs diffusers (fp32 CPU) PSNR %.2f dB\n", p);
         VT_EXPECT(p >= 30.0);
     }
