@@ -62,12 +62,17 @@ static void run_tile(const cpu_job *J, int b, int h, int qt, float *S, int32_t *
         float *sr = S + (int64_t)r * ld;
         float m = -INFINITY;
         for (int c = 0; c < ld; c++) m = sr[c] > m ? sr[c] : m;
+        // One float exp per score, kept in place, summed in double: the exp was 14% of a
+        // vdit-tiny CPU generate (perf, two double exps per score before).
         double l = 0;
         if (m != -INFINITY)
-            for (int c = 0; c < ld; c++) l += exp((double)sr[c] - m);
+            for (int c = 0; c < ld; c++) {
+                sr[c] = expf(sr[c] - m);
+                l += sr[c];
+            }
         double rs = p->row_scale ? p->row_scale[lse0 + r] : 1.0;
         float f = l > 0 ? (float)(rs / l) : 0.0f;
-        for (int c = 0; c < ld; c++) sr[c] = (m == -INFINITY) ? 0.0f : (float)exp((double)sr[c] - m) * f;
+        for (int c = 0; c < ld; c++) sr[c] = (m == -INFINITY) ? 0.0f : sr[c] * f;
         if (p->lse) p->lse[lse0 + r] = l > 0 ? (float)(m + log(l)) : -INFINITY;
     }
     if (n_sel == 0) {
