@@ -6,6 +6,10 @@
 #   bench/run_dit_bench.sh BUILD_DIR [configs...]      e.g. bench/run_dit_bench.sh build 1.3B 14B
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A build made by scripts/gpu_check.sh links libraries unpacked from .deb files (cJSON): find them.
+if [ -d .deb/root/usr/lib/x86_64-linux-gnu ]; then
+  export LD_LIBRARY_PATH=$PWD/.deb/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 BUILD=${1:?usage: bench/run_dit_bench.sh BUILD_DIR [1.3B] [14B]}
 shift
 CONFIGS=("$@")
