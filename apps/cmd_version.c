@@ -5,7 +5,7 @@
 
 int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
-    printf("vdit 0.1.0\n");
+    printf("vdit %s\n", VDIT_VERSION);
 #ifdef VDIT_HAVE_CUDA
     printf("cuda: built in; device %s\n", vd_cuda_available() ? "available" : "not available");
 #else

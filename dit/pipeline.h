@@ -121,7 +121,7 @@ void vd_gen_plan_free(vd_gen_plan *p);
 vd_status vd_gen_write_sidecar(const vd_gen_plan *p, const vd_gen_result *r, const char *path, vd_error *err);
 
 // The vdit version string written into sidecars.
-#define VD_VERSION_STRING "0.1.0"
+#define VD_VERSION_STRING VDIT_VERSION // project(VERSION) in CMakeLists.txt
 
 #ifdef __cplusplus
 }
