@@ -46,8 +46,10 @@ vd_status vd_scheduler_init(vd_scheduler *s, vd_sampler_kind kind, int n_steps, 
         s->m_prev = vd_host_alloc(sizeof(float) * (size_t)numel);
         s->m_prev2 = vd_host_alloc(sizeof(float) * (size_t)numel);
         s->last_sample = vd_host_alloc(sizeof(float) * (size_t)numel);
+        s->m_spare = vd_host_alloc(sizeof(float) * (size_t)numel);
     }
-    if (!s->sigmas || !s->timesteps || (kind == VD_SAMPLER_UNIPC && (!s->m_prev || !s->m_prev2 || !s->last_sample))) {
+    if (!s->sigmas || !s->timesteps ||
+        (kind == VD_SAMPLER_UNIPC && (!s->m_prev || !s->m_prev2 || !s->last_sample || !s->m_spare))) {
         vd_scheduler_free(s);
         return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vd_scheduler_init: no memory for %lld-element state", (long long)numel);
     }
@@ -63,6 +65,7 @@ void vd_scheduler_free(vd_scheduler *s) {
     vd_host_free(s->m_prev);
     vd_host_free(s->m_prev2);
     vd_host_free(s->last_sample);
+    vd_host_free(s->m_spare);
     memset(s, 0, sizeof *s);
 }
 
@@ -117,24 +120,23 @@ static void unipc_predict(vd_scheduler *s, const float *m_cur, float *x, int i, 
     }
 }
 
-static vd_status unipc_step(vd_scheduler *s, const float *v, float *x, vd_error *err) {
+static vd_status unipc_step(vd_scheduler *s, const float *v, float *x) {
     int i = s->step_index;
     int64_t n = s->numel;
     float sigma = s->sigmas[i];
-    // x0 prediction from the flow output: m = x - sigma * v (on the uncorrected sample).
-    float *m_cur = vd_host_alloc(sizeof(float) * (size_t)n);
-    if (!m_cur) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vd_scheduler_step: no memory for %lld floats", (long long)n);
+    // x0 prediction from the flow output: m = x - sigma * v (on the uncorrected sample), written
+    // into the spare buffer: the corrector below still reads m_{i-1} and m_{i-2}.
+    float *m_cur = s->m_spare;
     for (int64_t e = 0; e < n; e++) m_cur[e] = (float)((double)x[e] - (double)sigma * v[e]);
     if (i > 0) unipc_correct(s, m_cur, x, i, s->last_order);
     int q = s->n_steps - i < 2 ? s->n_steps - i : 2; // lower_order_final
     if (q > s->lower_order_nums + 1) q = s->lower_order_nums + 1; // warm-up
     memcpy(s->last_sample, x, sizeof(float) * (size_t)n);
     unipc_predict(s, m_cur, x, i, q);
-    // Shift the x0 history: m_prev2 <- m_prev <- m_cur.
-    float *old = s->m_prev2;
+    // Rotate the x0 history without allocating: m_prev2 <- m_prev <- m_cur, spare <- old m_prev2.
+    s->m_spare = s->m_prev2;
     s->m_prev2 = s->m_prev;
     s->m_prev = m_cur;
-    vd_host_free(old);
     s->last_order = q;
     if (s->lower_order_nums < 2) s->lower_order_nums++;
     return VD_OK;
@@ -147,7 +149,7 @@ vd_status vd_scheduler_step(vd_scheduler *s, const float *v, float *x, vd_error 
         double dt = (double)s->sigmas[s->step_index + 1] - (double)s->sigmas[s->step_index];
         for (int64_t e = 0; e < s->numel; e++) x[e] = (float)((double)x[e] + dt * v[e]);
     } else {
-        VD_TRY(unipc_step(s, v, x, err));
+        VD_TRY(unipc_step(s, v, x));
     }
     s->step_index++;
     return VD_OK;

@@ -31,6 +31,7 @@ typedef struct {
     // UniPC state (NULL for Euler): x0 predictions of the last two steps, the sample saved
     // before the last predictor, and the order used by the last step.
     float *m_prev, *m_prev2, *last_sample;
+    float *m_spare;       // the next step's x0 prediction (the three m buffers rotate, no allocation per step)
     int last_order, lower_order_nums;
 } vd_scheduler;
 
