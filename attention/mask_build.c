@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attention/attention.h"
+#include "attention/mask_build.h"
 
 void vd_attn_pool_tiles_cpu(float *out, const float *x, int64_t sb, int64_t sn, int64_t sh, int B, int N,
                             int H, int D, int tile) {
@@ -139,4 +140,64 @@ void vd_attn_scatter_tokens_cpu(float *out, const float *x, const int32_t *idx, 
     for (int b = 0; b < B; b++)
         for (int64_t i = 0; i < N; i++)
             memcpy(out + (b * N + idx[i]) * row, x + (b * N + i) * row, sizeof(float) * (size_t)row);
+}
+
+// ---- fused top-k mask (mask_build.h): the composition, on the CPU ----------------------------
+
+vd_attn_topk_mask_shape vd_attn_topk_mask_shape_of(const vd_attn_params *p, int tile_q, int tile_kv, int k) {
+    return (vd_attn_topk_mask_shape){.q_sb = p->q_sb, .q_sn = p->q_sn, .q_sh = p->q_sh, .k_sb = p->k_sb, .k_sn = p->k_sn,
+                                     .k_sh = p->k_sh, .B = p->B, .N_q = p->N_q, .N_kv = p->N_kv, .NH = p->NH,
+                                     .NKV = p->NKV, .D = p->D, .tile_q = tile_q, .tile_kv = tile_kv, .scale = p->scale,
+                                     .k = k};
+}
+
+int vd_attn_topk_mask_rows(const vd_attn_topk_mask_shape *s) {
+    return s->B * s->NH * ((s->N_q + s->tile_q - 1) / s->tile_q);
+}
+
+int vd_attn_topk_mask_k(const vd_attn_topk_mask_shape *s) {
+    const int Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
+    return s->k < 0 ? 0 : (s->k > Tk ? Tk : s->k);
+}
+
+// Shared by the CPU and CUDA entry points (mask_build_fused.cu): sizes and the int32 limits.
+vd_status vd_attn_topk_mask_check(const vd_attn_topk_mask_shape *s, const char *fn, vd_error *err) {
+    if (s->B <= 0 || s->N_q <= 0 || s->N_kv <= 0 || s->NH <= 0 || s->NKV <= 0 || s->NH % s->NKV || s->D <= 0 ||
+        s->tile_q <= 0 || s->tile_kv <= 0)
+        return vd_error_set(err, VD_ERR_INVALID_ARG,
+                            "%s: B=%d N_q=%d N_kv=%d NH=%d NKV=%d D=%d tile_q=%d tile_kv=%d (all must be > 0, NKV | NH)", fn,
+                            s->B, s->N_q, s->N_kv, s->NH, s->NKV, s->D, s->tile_q, s->tile_kv);
+    const int64_t Tq = (s->N_q + s->tile_q - 1) / s->tile_q, Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
+    const int64_t rows = (int64_t)s->B * s->NH * Tq;
+    if (rows * Tk >= 2147483647LL)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "%s: B*NH*T_q*T_kv = %lld, must be < 2^31 (int32 CSR)", fn,
+                            (long long)(rows * Tk));
+    if (s->block_rows != 0 && s->block_rows != 16 && s->block_rows != 32 && s->block_rows != 64)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: block_rows=%d (allowed 0 = automatic, 16, 32, 64)", fn,
+                            s->block_rows);
+    return VD_OK;
+}
+
+vd_status vd_attn_topk_mask_cpu(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *q, const float *k,
+                                const vd_attn_topk_mask_shape *s, vd_error *err) {
+    VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
+    const int Tq = (s->N_q + s->tile_q - 1) / s->tile_q, Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
+    const int64_t rows = (int64_t)s->B * s->NH * Tq;
+    float *qbar = malloc(sizeof(float) * (size_t)rows * s->D);
+    float *kbar = malloc(sizeof(float) * (size_t)s->B * s->NKV * Tk * s->D);
+    float *sc = malloc(sizeof(float) * (size_t)(rows * Tk));
+    uint8_t *m = mask ? mask : malloc((size_t)(rows * Tk));
+    if (!qbar || !kbar || !sc || !m) {
+        free(qbar); free(kbar); free(sc);
+        if (m != mask) free(m);
+        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "%s: %lld x %d scores", __func__, (long long)rows, Tk);
+    }
+    vd_attn_pool_tiles_cpu(qbar, q, s->q_sb, s->q_sn, s->q_sh, s->B, s->N_q, s->NH, s->D, s->tile_q);
+    vd_attn_pool_tiles_cpu(kbar, k, s->k_sb, s->k_sn, s->k_sh, s->B, s->N_kv, s->NKV, s->D, s->tile_kv);
+    vd_attn_block_scores_cpu(sc, qbar, kbar, s->B, s->NH, s->NKV, Tq, Tk, s->D, s->scale, false);
+    vd_attn_topk_rows_cpu(m, sc, rows, Tk, s->k);
+    vd_attn_mask_to_csr_cpu(indptr, indices, m, rows, Tk);
+    free(qbar); free(kbar); free(sc);
+    if (m != mask) free(m);
+    return VD_OK;
 }

@@ -3,11 +3,14 @@
 // dense tile mask -> block-CSR, token gather/scatter. Masks that change per layer and step must
 // be built here: a CPU-built mask costs milliseconds per call (ARCHITECTURE.md).
 // Checked against mask_build.c on whole-number inputs by tests/gpu/test_attn_mask_cuda.c.
+// The pooling kernel and the warp top-k live in mask_build.cuh, shared with the fused top-k mask
+// of mask_build_fused.cu (mask_build.h), which is what a per-step dynamic mask should call.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 
 #include "attention/attention.h"
+#include "attention/mask_build.cuh"
 #include "lib/cuda_check.h"
 
 // ---- device helpers ---------------------------------------------------------------------------
@@ -42,25 +45,7 @@ __device__ double block_sum_d(double x, double *red) {
     for (int i = 0; i < 8; i++) r += red[i];
     return r;
 }
-// float -> uint32 whose unsigned order is the float order.
-__device__ __forceinline__ uint32_t orderable(float f) {
-    uint32_t u = __float_as_uint(f);
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
 // ---- kernels ----------------------------------------------------------------------------------
-
-// grid (T, H, B), block min(D, 1024) threads striding over d.
-__global__ void pool_tiles_kernel(float *out, const __nv_bfloat16 *x, int64_t sb, int64_t sn, int64_t sh, int N, int H,
-                                  int D, int tile) {
-    const int t = blockIdx.x, h = blockIdx.y, b = blockIdx.z, T = gridDim.x;
-    const int n0 = t * tile, n1 = min(n0 + tile, N);
-    for (int d = threadIdx.x; d < D; d += blockDim.x) {
-        float s = 0.f;
-        for (int n = n0; n < n1; n++) s += __bfloat162float(x[b * sb + (int64_t)n * sn + h * sh + d]);
-        out[(((int64_t)b * H + h) * T + t) * D + d] = s / (float)(n1 - n0);
-    }
-}
 
 // Block scores as a batched fp32 GEMM: grid (ceil(Tk/64), ceil(Tq/64), B*NH), block 256; each
 // thread computes a 4 x 4 patch of the 64 x 64 output tile, D consumed in chunks of 32 through
@@ -117,34 +102,23 @@ __global__ void softmax_rows_kernel(float *s, int C) {
     for (int j = threadIdx.x; j < C; j += blockDim.x) row[j] = expf(row[j] - mx) / l;
 }
 
-// One block per row; bitonic sort (descending) of (score, ~col) keys padded to a power of two.
-__global__ void topk_rows_kernel(uint8_t *mask, const float *scores, int C, int P, int k) {
-    extern __shared__ unsigned long long keys[];   // [P]
-    const int64_t r = blockIdx.x;
+// Per-row top-k: 8 rows per block of 256 threads, one warp per row; the row's keys are staged
+// in shared memory (C <= 4096: 16 KB per row) and selected by vd_warp_topk_row.
+enum { TOPK_ROWS_PER_BLOCK = 8 };
+__global__ void __launch_bounds__(256) topk_rows_kernel(uint8_t *mask, const float *scores, int64_t R, int C, int k) {
+    extern __shared__ uint32_t keys_smem[];   // [TOPK_ROWS_PER_BLOCK][C]
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int64_t r = (int64_t)blockIdx.x * TOPK_ROWS_PER_BLOCK + w;
+    if (r >= R) return;   // whole warps leave; no block-wide barrier below
+    uint32_t *keys = keys_smem + (size_t)w * C;
     const float *row = scores + r * C;
-    for (int i = threadIdx.x; i < P; i += blockDim.x)
-        keys[i] = i < C ? ((unsigned long long)orderable(row[i]) << 32) | (0xFFFFFFFFu - (uint32_t)i) : 0ull;
-    for (int i = threadIdx.x; i < C; i += blockDim.x) mask[r * C + i] = 0;
-    __syncthreads();
-    for (int size = 2; size <= P; size <<= 1)
-        for (int stride = size >> 1; stride > 0; stride >>= 1) {
-            for (int i = threadIdx.x; i < P; i += blockDim.x) {
-                int j = i ^ stride;
-                if (j > i) {
-                    bool desc = (i & size) == 0;   // descending runs first
-                    unsigned long long a = keys[i], bk = keys[j];
-                    if (desc ? a < bk : a > bk) {
-                        keys[i] = bk;
-                        keys[j] = a;
-                    }
-                }
-            }
-            __syncthreads();
-        }
-    for (int i = threadIdx.x; i < k; i += blockDim.x) {
-        uint32_t col = 0xFFFFFFFFu - (uint32_t)(keys[i] & 0xFFFFFFFFull);
-        mask[r * C + col] = 1;
+    for (int j = lane; j < C; j += 32) keys[j] = vd_mask_key(row[j]);
+    __syncwarp();
+    if (k == 0) {
+        for (int j = lane; j < C; j += 32) mask[r * C + j] = 0;
+        return;
     }
+    vd_warp_topk_row(keys, C, k, NULL, mask + r * C);
 }
 
 // Per-group radix-select state for the cumulative threshold.
@@ -246,7 +220,7 @@ __global__ void tk_hist_kernel(topk_state *st, const float *x, int64_t n, int sh
     const uint32_t pre = st[g].prefix, pm = st[g].prefix_mask;
     const float *xg = x + (int64_t)g * n;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const uint32_t key = orderable(xg[i]);
+        const uint32_t key = vd_mask_key(xg[i]);
         if ((key & pm) == pre) atomicAdd(&hc[(key >> shift) & 255], 1u);
     }
     __syncthreads();
@@ -276,7 +250,7 @@ __global__ void tk_mark_kernel(uint8_t *mask, const topk_state *st, const float 
     const uint32_t t = st[g].prefix;
     const bool none = st[g].k == 0;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-        mask[(int64_t)g * n + i] = !none && orderable(x[(int64_t)g * n + i]) >= t;
+        mask[(int64_t)g * n + i] = !none && vd_mask_key(x[(int64_t)g * n + i]) >= t;
 }
 
 __global__ void tk_init_kernel(topk_state *st, int G, unsigned long long k) {
@@ -363,13 +337,20 @@ static int grid_for(int64_t n, int per_block, int cap) {
 
 extern "C" vd_status vd_attn_pool_tiles_cuda(float *out, const uint16_t *x_bf16, int64_t sb, int64_t sn, int64_t sh,
                                              int B, int N, int H, int D, int tile, void *stream, vd_error *err) {
-    if (B <= 0 || N <= 0 || H <= 0 || D <= 0 || tile <= 0 || H > 65535 || B > 65535)
-        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_pool_tiles_cuda: B=%d N=%d H=%d D=%d tile=%d", B, N, H, D, tile);
+    if (B <= 0 || N <= 0 || H <= 0 || D <= 0 || tile <= 0)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_attn_pool_tiles_cuda: B=%d N=%d H=%d D=%d tile=%d (all must be > 0)",
+                            B, N, H, D, tile);
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    dim3 grid((unsigned)((N + tile - 1) / tile), (unsigned)H, (unsigned)B);
-    pool_tiles_kernel<<<grid, D < 1024 ? D : 1024, 0, st>>>(out, reinterpret_cast<const __nv_bfloat16 *>(x_bf16), sb, sn,
-                                                             sh, N, H, D, tile);
-    VD_CUDA_LAUNCH_CHECK(err, st, "pool_tiles_kernel");
+    const int T = (N + tile - 1) / tile;
+    const vd_pool_src src = {reinterpret_cast<const __nv_bfloat16 *>(x_bf16), out, sb, sn, sh, H, N, tile, T};
+    const int64_t items = (int64_t)B * H * T;
+    if (items > 2147483647LL)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_attn_pool_tiles_cuda: B*H*T = %lld tiles (max 2^31 - 1)", (long long)items);
+    if (vd_pool_vec_ok(x_bf16, sb, sn, sh, D))
+        vd_pool_tiles_kernel<true><<<(unsigned)items, VD_POOL_THREADS, 0, st>>>(src, src, items, D);
+    else
+        vd_pool_tiles_kernel<false><<<(unsigned)items, VD_POOL_THREADS, 0, st>>>(src, src, items, D);
+    VD_CUDA_LAUNCH_CHECK(err, st, "vd_pool_tiles_kernel");
     return VD_OK;
 }
 
@@ -394,17 +375,17 @@ extern "C" vd_status vd_attn_block_scores_cuda(float *s, const float *qbar, cons
 
 extern "C" vd_status vd_attn_topk_rows_cuda(uint8_t *mask, const float *scores, int64_t R, int C, int k, void *stream,
                                             vd_error *err) {
-    if (C <= 0 || C > 4096 || R <= 0 || R > 2147483647)
+    if (C <= 0 || C > 4096 || R <= 0 || R > 2147483647LL)
         return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_attn_topk_rows_cuda: C=%d (supported 1..4096), R=%lld", C,
                             (long long)R);
     if (k < 0) k = 0;
     if (k > C) k = C;
-    int P = 1;
-    while (P < C) P <<= 1;
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    const size_t smem = sizeof(unsigned long long) * (size_t)P;
-    VD_CUDA_TRY(err, cudaFuncSetAttribute(topk_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-    topk_rows_kernel<<<(unsigned)R, 512, smem, st>>>(mask, scores, C, P, k);
+    const size_t smem = sizeof(uint32_t) * TOPK_ROWS_PER_BLOCK * (size_t)C;   // <= 128 KB
+    if (smem > 48 * 1024)
+        VD_CUDA_TRY(err, cudaFuncSetAttribute(topk_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    const int64_t blocks = (R + TOPK_ROWS_PER_BLOCK - 1) / TOPK_ROWS_PER_BLOCK;
+    topk_rows_kernel<<<(unsigned)blocks, 256, smem, st>>>(mask, scores, R, C, k);
     VD_CUDA_LAUNCH_CHECK(err, st, "topk_rows_kernel");
     return VD_OK;
 }

@@ -6,7 +6,10 @@
 //     exactly round(d * T) kv tiles per q tile);
 //   - radial at its default (Wan2.1 preset, mask of the shape's frame grid);
 //   - the dynamic mask-building pipeline at each density (pool Q and K per tile, block scores,
-//     per-row top-k, mask -> CSR), as a share of that density's sparse time;
+//     per-row top-k, mask -> CSR), as a share of that density's sparse time: the fused entry point
+//     vd_attn_topk_mask_cuda (mask_build.h, two kernels) is the "mask building" number; the same
+//     pipeline as five single-step calls (pool q, pool k, scores, top-k, CSR) is printed beside it,
+//     and the two CSR outputs are compared (they must be bit-identical);
 // and prints dense-equivalent TFLOP/s (4 B H N^2 D / t) and effective TFLOP/s (x density), the
 // issue-5 targets (dense >= 360 TFLOP/s; sparse(d) <= 1.2 d dense for d >= 0.1; mask <= 5 %), and
 // the PyTorch SDPA anchor (bench/anchors/attention_sdpa.py, run in the same job) side by side.
@@ -15,6 +18,7 @@
 //   python3 bench/anchors/attention_sdpa.py --json /tmp/sdpa.json
 //   BUILD/bench/bench_attention --anchor /tmp/sdpa.json [--shapes 1.3b,14b | --shape B,H,F,Hp,Wp,D]
 //       [--densities 0.1,0.2,...] [--iters 10] [--warmup 3] [--results FILE]
+#define _POSIX_C_SOURCE 200809L   // setenv
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include <time.h>
 
 #include "attention/attention.h"
+#include "attention/mask_build.h"
 #include "attention/radial.h"
 #include "lib/device.h"
 #include "lib/dtype.h"
@@ -141,6 +146,9 @@ typedef struct {
     int32_t *indptr, *indices;
     void *ws;
     int k;
+    vd_attn_topk_mask_shape fs;      // the fused call: same shape, its own workspace and CSR
+    void *fws;
+    int32_t *findptr, *findices;
 } maskgen_arg;
 static vd_status run_maskgen(bench_ctx *b, void *arg, vd_error *err) {
     maskgen_arg *m = arg;
@@ -152,6 +160,26 @@ static vd_status run_maskgen(bench_ctx *b, void *arg, vd_error *err) {
                                      b->st, err));
     VD_TRY(vd_attn_topk_rows_cuda(m->mask, m->scores, rows, b->T, m->k, b->st, err));
     return vd_attn_mask_to_csr_cuda(m->indptr, m->indices, m->mask, rows, b->T, m->ws, b->st, err);
+}
+
+static vd_status run_maskgen_fused(bench_ctx *b, void *arg, vd_error *err) {
+    maskgen_arg *m = arg;
+    return vd_attn_topk_mask_cuda(m->findptr, m->findices, NULL, b->q, b->k, &m->fs, m->fws, b->st, err);
+}
+
+// Whether the fused and the chained pipelines produced the same CSR (rows * k indices).
+static bool maskgen_same(const maskgen_arg *m, int64_t rows) {
+    const size_t ni = sizeof(int32_t) * (size_t)(rows * m->k), np = sizeof(int32_t) * (size_t)(rows + 1);
+    int32_t *a = malloc(np + ni), *c = malloc(np + ni);
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(a, m->indptr, np, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(c, m->findptr, np, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(a + rows + 1, m->indices, ni, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(c + rows + 1, m->findices, ni, cudaMemcpyDeviceToHost));
+    const bool same = !memcmp(a, c, np + ni);
+    free(a);
+    free(c);
+    return same;
 }
 
 // ---- validation: sampled rows against an fp64 computation on the host ----
@@ -289,9 +317,16 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     double v = validate(&b, NULL, vrows);
     double t_dense = time_ms(&b, run_dense, NULL, o->warmup, o->iters);
     rows[nr++] = (row_t){"vdit dense (flash)", 1.0, t_dense, v, NULL};
+    // The mma.sync kernel too (what non-Hopper GPUs run; on sm_90 the default is wgmma).
+    setenv("VDIT_FLASH_KERNEL", "mma", 1);
+    OK(vd_attn_dense_cuda(&b.p, b.st, err));
+    v = validate(&b, NULL, vrows);
+    rows[nr++] = (row_t){"vdit dense (mma.sync kernel)", 1.0, time_ms(&b, run_dense, NULL, o->warmup, o->iters), v, NULL};
+    unsetenv("VDIT_FLASH_KERNEL");
 
     // block-sparse at each density (+ mask building)
-    double t_mask[16], t_sparse[16], dens_real[16];
+    double t_mask[16], t_chain[16], t_sparse[16], dens_real[16];
+    bool mask_same[16];
     maskgen_arg mg = {0};
     const int64_t mrows = (int64_t)s->B * s->H * b.T;
     CU(cudaMalloc((void **)&mg.qbar, sizeof(float) * mrows * s->D));
@@ -301,6 +336,10 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     CU(cudaMalloc((void **)&mg.indptr, sizeof(int32_t) * (mrows + 1)));
     CU(cudaMalloc((void **)&mg.indices, sizeof(int32_t) * mrows * b.T));
     CU(cudaMalloc(&mg.ws, vd_attn_mask_to_csr_cuda_ws_bytes(mrows)));
+    mg.fs = vd_attn_topk_mask_shape_of(&b.p, 128, 128, 0);
+    CU(cudaMalloc(&mg.fws, vd_attn_topk_mask_cuda_ws_bytes(&mg.fs)));
+    CU(cudaMalloc((void **)&mg.findptr, sizeof(int32_t) * (mrows + 1)));
+    CU(cudaMalloc((void **)&mg.findices, sizeof(int32_t) * mrows * b.T));
     for (int di = 0; di < o->n_dens; di++) {
         const double d = o->densities[di];
         int k = (int)lround(d * b.T);
@@ -320,7 +359,10 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
         snprintf(r.kernel, sizeof r.kernel, "vdit block-sparse");
         rows[nr++] = r;
         mg.k = k;
-        t_mask[di] = time_ms(&b, run_maskgen, &mg, o->warmup, o->iters);
+        mg.fs.k = k;
+        t_mask[di] = time_ms(&b, run_maskgen_fused, &mg, o->warmup, o->iters);
+        t_chain[di] = time_ms(&b, run_maskgen, &mg, o->warmup, o->iters);
+        mask_same[di] = maskgen_same(&mg, mrows);
         cudaFree((void *)m.indptr);
         cudaFree((void *)m.indices);
         free(ip);
@@ -385,11 +427,14 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
         if (dens_real[di] < 0.1) continue;
         double ratio = t_sparse[di] / (dens_real[di] * t_dense), share = t_mask[di] / t_sparse[di];
         fprintf(md, "- density %.3f: sparse %.3f ms = %.2f x (d x dense) (target <= 1.2: %s); mask building %.3f ms = %.1f %% "
-                    "of sparse (target <= 5 %%: %s)\n",
+                    "of sparse (target <= 5 %%: %s; fused vd_attn_topk_mask_cuda; the five single-step calls: %.3f ms; "
+                    "CSR fused == single-step: %s)\n",
                 dens_real[di], t_sparse[di], ratio, ratio <= 1.2 ? "met" : "**missed**", t_mask[di], 100 * share,
-                share <= 0.05 ? "met" : "**missed**");
-        printf("target d=%.3f: sparse/(d*dense) %.2f (<= 1.2: %s), mask build %.3f ms = %.1f%% of sparse (<= 5%%: %s)\n",
-               dens_real[di], ratio, ratio <= 1.2 ? "met" : "MISSED", t_mask[di], 100 * share, share <= 0.05 ? "met" : "MISSED");
+                share <= 0.05 ? "met" : "**missed**", t_chain[di], mask_same[di] ? "yes" : "**NO**");
+        printf("target d=%.3f: sparse/(d*dense) %.2f (<= 1.2: %s), mask build %.3f ms = %.1f%% of sparse (<= 5%%: %s) "
+               "[single-step chain %.3f ms; fused == chain: %s]\n",
+               dens_real[di], ratio, ratio <= 1.2 ? "met" : "MISSED", t_mask[di], 100 * share, share <= 0.05 ? "met" : "MISSED",
+               t_chain[di], mask_same[di] ? "yes" : "NO");
     }
     fprintf(md, "- radial: static mask built once per shape on the host in %.2f ms (then cached as CSR on the device); "
                 "density %.3f\n", t_rmask, (double)rkept / ((double)b.T * b.T));
@@ -397,6 +442,7 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     fflush(md);
     cudaFree(mg.qbar); cudaFree(mg.kbar); cudaFree(mg.scores); cudaFree(mg.mask); cudaFree(mg.indptr);
     cudaFree(mg.indices); cudaFree(mg.ws);
+    cudaFree(mg.fws); cudaFree(mg.findptr); cudaFree(mg.findices);
     cudaFree(b.q); cudaFree(b.k); cudaFree(b.v); cudaFree(b.o);
     free(b.hq); free(b.hk); free(b.hv);
 }
