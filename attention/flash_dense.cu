@@ -6,6 +6,7 @@
 
 #include "attention/attention.h"
 #include "attention/flash_fwd.cuh"
+#include "attention/flash_wgmma.h"
 #include "lib/cuda_check.h"
 
 static bool aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) == 0; }
@@ -35,6 +36,9 @@ extern "C" vd_status vd_attn_flash_supports(const vd_attn_params *p, vd_error *e
 
 extern "C" vd_status vd_attn_dense_cuda(const vd_attn_params *p, void *stream, vd_error *err) {
     VD_TRY(vd_attn_flash_supports(p, err));
+#ifdef VDIT_SM90A
+    if (p->D == 128 && vd_attn_wgmma_usable()) return vd_attn_wgmma_dense(p, stream, err);
+#endif
     vdflash::Args a = vdflash::make_args(p);
     cudaStream_t st = static_cast<cudaStream_t>(stream);
     constexpr int BQ = 16 * 2 * VD_FLASH_WARPS;

@@ -7,6 +7,7 @@
 
 #include "attention/attention.h"
 #include "attention/flash_fwd.cuh"
+#include "attention/flash_wgmma.h"
 #include "lib/cuda_check.h"
 
 extern "C" vd_status vd_attn_block_sparse_cuda(const vd_attn_params *p, const vd_block_csr *m, const vd_attn_window *win,
@@ -36,6 +37,10 @@ extern "C" vd_status vd_attn_block_sparse_cuda(const vd_attn_params *p, const vd
         }
     }
     cudaStream_t st = static_cast<cudaStream_t>(stream);
+#ifdef VDIT_SM90A
+    if (p->D == 128 && m->tile_q == 128 && m->tile_kv == 128 && vd_attn_wgmma_usable())
+        return vd_attn_wgmma_sparse(&a, m->n_q_tiles, p->B, st, err);
+#endif
     cudaError_t ce;
     if (m->tile_q == 128)
         ce = p->D == 64 ? vdflash::launch<64, 2, true>(a, m->n_q_tiles, p->B, st)

@@ -18,6 +18,7 @@
 //   python3 bench/anchors/attention_sdpa.py --json /tmp/sdpa.json
 //   BUILD/bench/bench_attention --anchor /tmp/sdpa.json [--shapes 1.3b,14b | --shape B,H,F,Hp,Wp,D]
 //       [--densities 0.1,0.2,...] [--iters 10] [--warmup 3] [--results FILE]
+#define _POSIX_C_SOURCE 200809L   // setenv
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -316,6 +317,12 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     double v = validate(&b, NULL, vrows);
     double t_dense = time_ms(&b, run_dense, NULL, o->warmup, o->iters);
     rows[nr++] = (row_t){"vdit dense (flash)", 1.0, t_dense, v, NULL};
+    // The mma.sync kernel too (what non-Hopper GPUs run; on sm_90 the default is wgmma).
+    setenv("VDIT_FLASH_KERNEL", "mma", 1);
+    OK(vd_attn_dense_cuda(&b.p, b.st, err));
+    v = validate(&b, NULL, vrows);
+    rows[nr++] = (row_t){"vdit dense (mma.sync kernel)", 1.0, time_ms(&b, run_dense, NULL, o->warmup, o->iters), v, NULL};
+    unsetenv("VDIT_FLASH_KERNEL");
 
     // block-sparse at each density (+ mask building)
     double t_mask[16], t_chain[16], t_sparse[16], dens_real[16];

@@ -1,0 +1,298 @@
+// Flash attention forward on Hopper warpgroup MMA (wgmma, sm_90a): dense and block-sparse, head
+// dim 128. The entry points are called by flash_dense.cu / flash_sparse.cu when the device is
+// sm_90 and this file was built (attention/CMakeLists.txt compiles it for sm_90a); otherwise the
+// mma.sync kernel of flash_fwd.cuh runs. Same semantics as that kernel (masks, window predicate,
+// LSE, row scale, empty rows -> O = 0, LSE = -inf); checked by tests/gpu/test_attn_flash_cuda.c.
+//
+// Block: 2 warpgroups (256 threads), 128 query rows (64 per warpgroup), kv tiles of 128 keys.
+//   Q (128 x 128 bf16) is copied to registers once (ldmatrix, the wgmma A-fragment layout),
+//   S = Q K^T : 8 x wgmma m64n128k16, A from registers, B = K tile in shared memory (K-major),
+//   online softmax on the S accumulators (fp32, log2 domain, as flash_fwd.cuh),
+//   O += P V  : 8 x wgmma m64n128k16, A = P (bf16 registers), B = V tile (N-major, transposed).
+// K/V tiles stream through 2 shared-memory stages with cp.async: tile j+1 (and j+2 once the
+// stage frees) loads while tile j computes. 32 KB Q + 2 x (32 + 32) KB K/V = 160 KB: 1 block/SM.
+//
+// Shared-memory tiles use the 128-byte swizzle wgmma expects: a [rows, 128] bf16 tile is stored
+// as two [rows, 64] halves (d 0-63, then d 64-127); row r of a half is 128 bytes and its 16-byte
+// chunk c sits at c ^ (r & 7). Descriptors: K-major (K tiles): start + 32 B per 16-wide k step
+// inside a half, stride between 8-row groups (SBO) 1024 B. N-major (V tiles): LBO = distance
+// between the two d halves (128 rows x 128 B), SBO = 1024 B between 8-key groups.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attention/attention.h"
+#include "attention/flash_fwd.cuh"
+#include "attention/flash_wgmma.h"
+#include "lib/cuda_check.h"
+
+namespace vdflash {
+namespace wg {
+
+constexpr int D = 128, BQ = 128, BKV = 128, THREADS = 256;
+constexpr uint32_t Q_BYTES = BQ * D * 2, KV_BYTES = BKV * D * 2;
+constexpr size_t SMEM = 1024 + Q_BYTES + 2 * 2 * KV_BYTES;   // + slack to align to 1024 B
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// Byte offset of 16-byte chunk c (0..15) of row r in a swizzled [rows, 128] tile.
+__device__ __forceinline__ uint32_t tile_off(int r, int c, int rows) {
+    return (uint32_t)((c >> 3) * rows * 128 + r * 128 + (((c & 7) ^ (r & 7)) << 4));
+}
+
+// cp.async of ROWS tokens t0.. (row stride sn elements) into a swizzled tile; rows >= N zero-filled.
+// Consecutive threads take consecutive 16-byte chunks of a row: 256 B contiguous global reads.
+template <int ROWS>
+__device__ __forceinline__ void load_tile(uint32_t s, const bf16 *g, int64_t sn, int t0, int N, int tid) {
+#pragma unroll
+    for (int it = 0; it < ROWS * 16 / THREADS; it++) {
+        const int i = tid + it * THREADS, r = i >> 4, c = i & 15, t = t0 + r;
+        const bool valid = t < N;
+        cp_async16(s + tile_off(r, c, ROWS), g + (int64_t)(valid ? t : 0) * sn + c * 8, valid);
+    }
+}
+
+__device__ __forceinline__ uint64_t desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+           ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | (1ull << 62);   // layout type 1: 128-byte swizzle
+}
+
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// cp.async writes shared memory through the generic proxy, wgmma reads it through the async proxy.
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
+// Keeps the compiler from touching accumulators between a wgmma's issue and its wait.
+__device__ __forceinline__ void fence_regs(float (&d)[64]) {
+#pragma unroll
+    for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// d[64] (+)= A[64x16] (4 bf16x2 registers per thread, the m16n8k16 A layout per warp) * B[16x128]
+// (shared-memory descriptor). scale_d = 0 ignores d's old value. TRANS_B = 0: B stored K-major (rows
+// of N with K contiguous: K tiles); 1: N-major (rows of K with N contiguous: V tiles).
+template <int TRANS_B>
+__device__ __forceinline__ void wgmma_m64n128k16_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+        "}, {%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
+        :
+          "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(scale_d), "n"(TRANS_B));
+}
+#endif   // __CUDA_ARCH_FEAT_SM90_ALL
+
+template <bool SPARSE>
+__global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ unsigned char smem_raw[];
+    const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;   // swizzle atoms need 1024-B alignment
+    const uint32_t sKV = sQ + Q_BYTES;                           // stage s: K at sKV + s*2*KV_BYTES, V after it
+
+    const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
+    const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int q0 = qt * BQ, hk = h / a.hk_div;
+    const bf16 *qg = a.q + b * a.q_sb + h * a.q_sh;
+    const bf16 *kg = a.k + b * a.k_sb + hk * a.k_sh;
+    const bf16 *vg = a.v + b * a.v_sb + hk * a.v_sh;
+
+    int n_iter, e0 = 0;
+    if (SPARSE) {
+        const int grp = a.n_groups == 1 ? 0 : (a.n_groups == a.NH ? h : b * a.NH + h);
+        const int r = grp * a.n_q_tiles + qt;
+        e0 = a.indptr[r];
+        n_iter = a.indptr[r + 1] - e0;
+    } else {
+        n_iter = (a.N_kv + BKV - 1) / BKV;
+    }
+    auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
+
+    // prologue: group 0 = Q + tile 0, group 1 = tile 1 (groups may be empty)
+    load_tile<BQ>(sQ, qg, a.q_sn, q0, a.N_q, tid);
+    if (n_iter > 0) {
+        load_tile<BKV>(sKV, kg, a.k_sn, kv_start(0), a.N_kv, tid);
+        load_tile<BKV>(sKV + KV_BYTES, vg, a.v_sn, kv_start(0), a.N_kv, tid);
+    }
+    cp_async_commit();
+    if (n_iter > 1) {
+        load_tile<BKV>(sKV + 2 * KV_BYTES, kg, a.k_sn, kv_start(1), a.N_kv, tid);
+        load_tile<BKV>(sKV + 3 * KV_BYTES, vg, a.v_sn, kv_start(1), a.N_kv, tid);
+    }
+    cp_async_commit();
+    cp_async_wait_1();
+    fence_proxy_async();
+    __syncthreads();
+
+    // Q fragments: warp rows wrow..wrow+15 of the block; lane -> row lane & 15, chunk 2kk + lane / 16
+    const int wrow = wgi * 64 + wq * 16;
+    uint32_t qf[8][4];
+#pragma unroll
+    for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
+
+    float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
+
+    for (int it = 0; it < n_iter; it++) {
+        const uint32_t sK = sKV + (uint32_t)(it & 1) * 2 * KV_BYTES, sV = sK + KV_BYTES;
+        if (it > 0) {
+            cp_async_wait_1();   // this tile's group landed (the next one may still be in flight)
+            fence_proxy_async();
+            __syncthreads();
+        }
+        // ---- S = Q K^T ----
+        float s[64];
+#pragma unroll
+        for (int i = 0; i < 64; i++) s[i] = 0.f;
+        wg_fence();
+#pragma unroll
+        for (int kk = 0; kk < 8; kk++)
+            wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), 1);
+        wg_commit();
+        wg_wait_all();
+        fence_regs(s);
+
+        // ---- masks: tail keys, window ----
+        const int k0 = kv_start(it);
+        if (k0 + BKV > a.N_kv || a.use_win) {
+#pragma unroll
+            for (int i = 0; i < 64; i++) {
+                const int col = k0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+                const int row = q0 + wrow + (lane >> 2) + ((i >> 1) & 1) * 8;
+                bool ok = col < a.N_kv;
+                if (ok && a.use_win) ok = row < a.N_q && window_allows(a, row, col);
+                if (!ok) s[i] = -INFINITY;
+            }
+        }
+
+        // ---- online softmax (log2 domain); rows hr = 0 (lane/4) and 1 (lane/4 + 8) ----
+#pragma unroll
+        for (int hr = 0; hr < 2; hr++) {
+            float mx = m[hr];
+#pragma unroll
+            for (int t = 0; t < 16; t++) mx = fmaxf(mx, fmaxf(s[4 * t + 2 * hr], s[4 * t + 2 * hr + 1]) * a.scale_log2);
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float mu = (mx == -INFINITY) ? 0.f : mx;
+            const float alpha = ex2(m[hr] - mu);
+            m[hr] = mx;
+            float rs = 0.f;
+#pragma unroll
+            for (int t = 0; t < 16; t++) {
+                const float p0 = ex2(fmaf(s[4 * t + 2 * hr], a.scale_log2, -mu));
+                const float p1 = ex2(fmaf(s[4 * t + 2 * hr + 1], a.scale_log2, -mu));
+                s[4 * t + 2 * hr] = p0;
+                s[4 * t + 2 * hr + 1] = p1;
+                rs += p0 + p1;
+            }
+            l[hr] = l[hr] * alpha + rs;
+#pragma unroll
+            for (int t = 0; t < 16; t++) {
+                o[4 * t + 2 * hr] *= alpha;
+                o[4 * t + 2 * hr + 1] *= alpha;
+            }
+        }
+
+        // ---- O += P V ----
+        uint32_t p[8][4];
+#pragma unroll
+        for (int t = 0; t < 8; t++) {
+            p[t][0] = pack_bf16(s[8 * t + 0], s[8 * t + 1]);
+            p[t][1] = pack_bf16(s[8 * t + 2], s[8 * t + 3]);
+            p[t][2] = pack_bf16(s[8 * t + 4], s[8 * t + 5]);
+            p[t][3] = pack_bf16(s[8 * t + 6], s[8 * t + 7]);
+        }
+        wg_fence();
+#pragma unroll
+        for (int t = 0; t < 8; t++) wgmma_m64n128k16_rs<1>(o, p[t], desc_sw128(sV + t * 16 * 128, BKV * 128, 1024), 1);
+        wg_commit();
+        wg_wait_all();
+        fence_regs(o);
+
+        __syncthreads();   // both warpgroups are done with this stage: refill it with tile it + 2
+        if (it + 2 < n_iter) {
+            load_tile<BKV>(sK, kg, a.k_sn, kv_start(it + 2), a.N_kv, tid);
+            load_tile<BKV>(sV, vg, a.v_sn, kv_start(it + 2), a.N_kv, tid);
+        }
+        cp_async_commit();
+    }
+    cp_async_wait_all();
+
+    // ---- epilogue ----
+#pragma unroll
+    for (int hr = 0; hr < 2; hr++) {
+        float ls = l[hr];
+        ls += __shfl_xor_sync(0xffffffffu, ls, 1);
+        ls += __shfl_xor_sync(0xffffffffu, ls, 2);
+        const int row = q0 + wrow + (lane >> 2) + hr * 8;
+        if (row >= a.N_q) continue;
+        const int64_t at = ((int64_t)b * a.NH + h) * a.N_q + row;
+        float inv = ls > 0.f ? 1.f / ls : 0.f;
+        if (a.row_scale) inv *= a.row_scale[at];
+        bf16 *og = a.o + b * a.o_sb + (int64_t)row * a.o_sn + h * a.o_sh + (lane & 3) * 2;
+#pragma unroll
+        for (int t = 0; t < 16; t++)
+            *reinterpret_cast<uint32_t *>(og + t * 8) = pack_bf16(o[4 * t + 2 * hr] * inv, o[4 * t + 2 * hr + 1] * inv);
+        if (a.lse && (lane & 3) == 0) a.lse[at] = ls > 0.f ? m[hr] * 0.69314718055994531f + logf(ls) : -INFINITY;
+    }
+#else
+    __trap();   // built without sm_90a: the host never launches this (vd_attn_wgmma_usable)
+#endif
+}
+
+template <bool SPARSE>
+cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
+    auto kern = flash_wgmma_kernel<SPARSE>;
+    cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM);
+    if (ce != cudaSuccess) return ce;
+    dim3 grid((unsigned)n_q_tiles, (unsigned)a.NH, (unsigned)B);
+    kern<<<grid, THREADS, SMEM, stream>>>(a);
+    return cudaGetLastError();
+}
+
+}   // namespace wg
+}   // namespace vdflash
+
+// 1 when the current device is sm_90 (H100/H200) and VDIT_FLASH_KERNEL is not "mma" (the
+// mma.sync kernel, kept for comparison and for other GPUs).
+extern "C" int vd_attn_wgmma_usable(void) {
+    const char *force = getenv("VDIT_FLASH_KERNEL");
+    if (force && !strcmp(force, "mma")) return 0;
+    int dev = 0, major = 0, minor = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) return 0;
+    return major == 9 && minor == 0;
+}
+
+extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, vd_error *err) {
+    vdflash::Args a = vdflash::make_args(p);
+    const int nqt = (p->N_q + vdflash::wg::BQ - 1) / vdflash::wg::BQ;
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    cudaError_t ce = vdflash::wg::launch<false>(a, nqt, p->B, st);
+    if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<dense>", ce);
+    VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<dense>");
+    return VD_OK;
+}
+
+// a: the block-sparse Args built by flash_sparse.cu (tile_q = tile_kv = 128, so sub = 1).
+extern "C" vd_status vd_attn_wgmma_sparse(const void *args, int n_q_tiles, int B, void *stream, vd_error *err) {
+    const vdflash::Args &a = *static_cast<const vdflash::Args *>(args);
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    cudaError_t ce = vdflash::wg::launch<true>(a, n_q_tiles, B, st);
+    if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<sparse>", ce);
+    VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<sparse>");
+    return VD_OK;
+}
