@@ -103,7 +103,7 @@ __global__ void softmax_rows_kernel(float *s, int C) {
 }
 
 // Per-row top-k: 8 rows per block of 256 threads, one warp per row; the row's keys are staged
-// in shared memory (C <= 4096: 16 KB per row) and selected by vd_warp_topk_row.
+// in shared memory (C <= 4096: 16 KB per row) and selected by vd_warp_topk_rows.
 enum { TOPK_ROWS_PER_BLOCK = 8 };
 __global__ void __launch_bounds__(256) topk_rows_kernel(uint8_t *mask, const float *scores, int64_t R, int C, int k) {
     extern __shared__ uint32_t keys_smem[];   // [TOPK_ROWS_PER_BLOCK][C]
@@ -118,7 +118,9 @@ __global__ void __launch_bounds__(256) topk_rows_kernel(uint8_t *mask, const flo
         for (int j = lane; j < C; j += 32) mask[r * C + j] = 0;
         return;
     }
-    vd_warp_topk_row(keys, C, k, NULL, mask + r * C);
+    int32_t *const no_idx[1] = {NULL};
+    uint8_t *const m[1] = {mask + r * C};
+    vd_warp_topk_rows<1>(keys, C, C, k, 1, no_idx, m);
 }
 
 // Per-group radix-select state for the cumulative threshold.

@@ -90,40 +90,60 @@ __global__ void __launch_bounds__(VD_POOL_THREADS) vd_pool_tiles_kernel(vd_pool_
 // ---- per-row top-k, one warp -------------------------------------------------------------------
 
 static __device__ __forceinline__ int vd_warp_sum_int(int x) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    return (int)__reduce_add_sync(0xffffffffu, (unsigned)x);   // one redux.sync instead of 5 shuffles
+#else
     for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
     return x;
+#endif
 }
 
-// The k largest of keys[0, C) (vd_mask_key values, any memory the warp can read), ties broken
-// by the lower column: the CPU's "k passes of the largest not yet taken, lowest column first".
-// 1 <= k <= C. Bitwise radix select of T = the k-th largest key (32 rounds of counting keys
-// >= candidate), then keep key > T and the first (k - #{key > T}) columns with key == T.
-// Kept columns go out in ascending order: idx[0 .. k) when idx != NULL; mask[j] = kept for
-// every j < C when mask != NULL. All 32 lanes must call it (warp-uniform arguments).
-static __device__ void vd_warp_topk_row(const uint32_t *keys, int C, int k, int32_t *idx, uint8_t *mask) {
+// The k largest of each of NR rows of keys (vd_mask_key values; row i at keys + i * stride, any
+// memory the warp can read), ties broken by the lower column: the CPU's "k passes of the largest
+// not yet taken, lowest column first". 1 <= k <= C. Bitwise radix select of T = the k-th largest
+// key (32 rounds of counting keys >= candidate; the NR rows advance together so that their
+// reductions overlap), then keep key > T and the first (k - #{key > T}) columns with key == T.
+// Only rows i < n_valid are written: kept columns in ascending order to idx[i] + [0, k) when
+// idx[i] != NULL, mask[i][j] = kept for every j < C when mask[i] != NULL. All 32 lanes must call
+// it (warp-uniform arguments).
+template <int NR>
+static __device__ void vd_warp_topk_rows(const uint32_t *keys, int64_t stride, int C, int k, int n_valid,
+                                         int32_t *const *idx, uint8_t *const *mask) {
     const int lane = threadIdx.x & 31;
-    uint32_t T = 0;
+    uint32_t T[NR];
+#pragma unroll
+    for (int i = 0; i < NR; i++) T[i] = 0;
     for (int bit = 31; bit >= 0; bit--) {
-        const uint32_t cand = T | (1u << bit);
-        int cnt = 0;
-        for (int j = lane; j < C; j += 32) cnt += keys[j] >= cand;
-        if (vd_warp_sum_int(cnt) >= k) T = cand;
+        int cnt[NR];
+#pragma unroll
+        for (int i = 0; i < NR; i++) cnt[i] = 0;
+        for (int j = lane; j < C; j += 32)
+#pragma unroll
+            for (int i = 0; i < NR; i++) cnt[i] += keys[i * stride + j] >= (T[i] | (1u << bit));
+#pragma unroll
+        for (int i = 0; i < NR; i++)
+            if (vd_warp_sum_int(cnt[i]) >= k) T[i] |= 1u << bit;
     }
-    int gt = 0;
-    for (int j = lane; j < C; j += 32) gt += keys[j] > T;
-    const int need = k - vd_warp_sum_int(gt);   // >= 1 keys equal to T, taken by ascending column
     const unsigned lt = (1u << lane) - 1u;
-    int eq_seen = 0, at = 0;
-    for (int j0 = 0; j0 < C; j0 += 32) {
-        const int j = j0 + lane;
-        const uint32_t key = j < C ? keys[j] : 0u;
-        const bool eq = j < C && key == T;
-        const unsigned beq = __ballot_sync(0xffffffffu, eq);
-        const bool keep = j < C && (key > T || (eq && eq_seen + __popc(beq & lt) < need));
-        eq_seen += __popc(beq);
-        const unsigned bk = __ballot_sync(0xffffffffu, keep);
-        if (idx && keep) idx[at + __popc(bk & lt)] = j;
-        if (mask && j < C) mask[j] = keep;
-        at += __popc(bk);
+#pragma unroll
+    for (int i = 0; i < NR; i++) {   // unrolled: T[i], idx[i] stay in registers
+        if (i >= n_valid) break;
+        const uint32_t *row = keys + i * stride;
+        int gt = 0;
+        for (int j = lane; j < C; j += 32) gt += row[j] > T[i];
+        const int need = k - vd_warp_sum_int(gt);   // >= 1 keys equal to T, taken by ascending column
+        int eq_seen = 0, at = 0;
+        for (int j0 = 0; j0 < C; j0 += 32) {
+            const int j = j0 + lane;
+            const uint32_t key = j < C ? row[j] : 0u;
+            const bool eq = j < C && key == T[i];
+            const unsigned beq = __ballot_sync(0xffffffffu, eq);
+            const bool keep = j < C && (key > T[i] || (eq && eq_seen + __popc(beq & lt) < need));
+            eq_seen += __popc(beq);
+            const unsigned bk = __ballot_sync(0xffffffffu, keep);
+            if (idx[i] && keep) idx[i][at + __popc(bk & lt)] = j;
+            if (mask[i] && j < C) mask[i][j] = keep;
+            at += __popc(bk);
+        }
     }
 }

@@ -6,7 +6,8 @@
 //   2. topk_mask_kernel, per (b, head, RQ = 16 * TR q tiles): the block scores of its RQ rows
 //      against all T_kv kv tiles (fp32 FMA over ascending d, scaled once: the same arithmetic as
 //      block_scores_kernel, so bit-identical), kept as order keys in shared memory; then one warp
-//      per row selects the top k (vd_warp_topk_row) and writes its CSR row at r * k.
+//      per row selects the top k (vd_warp_topk_rows, a warp's rows advanced together) and writes
+//      its CSR row at r * k.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -78,14 +79,23 @@ __global__ void __launch_bounds__(256) topk_mask_kernel(int32_t *indptr, int32_t
     __syncthreads();
     const int warp = tid >> 5, lane = tid & 31;
     if (blockIdx.x == 0 && blockIdx.y == 0 && tid == 0) indptr[(int64_t)gridDim.y * Tq] = (int32_t)((int64_t)gridDim.y * Tq * k);
-    for (int r = warp; r < RQ && i0 + r < Tq; r += 8) {
-        const int64_t row = (int64_t)bh * Tq + i0 + r;
-        if (lane == 0) indptr[row] = (int32_t)(row * k);
-        if (k > 0)
-            vd_warp_topk_row(keys + r * Tk, Tk, k, indices + row * k, mask ? mask + row * Tk : NULL);
-        else if (mask)
+    // Warp w selects rows w, w + 8, ... (NR = RQ / 8 of them, advanced together).
+    constexpr int NR = RQ / 8;
+    int32_t *idx[NR];
+    uint8_t *mrow[NR];
+    int n_valid = 0;
+#pragma unroll
+    for (int i = 0; i < NR; i++) {
+        const int qi = i0 + warp + 8 * i;
+        const int64_t row = (int64_t)bh * Tq + qi;
+        idx[i] = qi < Tq ? indices + row * k : NULL;
+        mrow[i] = qi < Tq && mask ? mask + row * Tk : NULL;
+        n_valid += qi < Tq;
+        if (qi < Tq && lane == 0) indptr[row] = (int32_t)(row * k);
+        if (qi < Tq && k == 0 && mask)
             for (int j = lane; j < Tk; j += 32) mask[row * Tk + j] = 0;
     }
+    if (k > 0 && n_valid > 0) vd_warp_topk_rows<NR>(keys + warp * Tk, 8 * (int64_t)Tk, Tk, k, n_valid, idx, mrow);
 }
 
 // Modelled cycles of kernel 2's block-score part with TR rows per thread: waves of blocks times
