@@ -62,10 +62,20 @@ __device__ __forceinline__ void wg_wait_all() { asm volatile("wgmma.wait_group.s
 // cp.async writes shared memory through the generic proxy, wgmma reads it through the async proxy.
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 __device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
-// Keeps the compiler from touching accumulators between a wgmma's issue and its wait.
+// Register fences for the compiler (no instruction): an empty volatile asm that "rewrites" each
+// register. Placed after a wgmma wait, reads of the accumulators cannot move above the wait; placed
+// before wg_fence(), the writes that prepare wgmma operands (O rescaled, P packed) cannot sink below
+// the wgmma.fence, which orders register writes before the asynchronous MMA reads them. Without
+// them nvcc was free to move such register arithmetic across the volatile asm statements.
 __device__ __forceinline__ void fence_regs(float (&d)[64]) {
 #pragma unroll
     for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+__device__ __forceinline__ void fence_regs(uint32_t (&r)[8][4]) {
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) asm volatile("" : "+r"(r[i][j])::"memory");
 }
 
 // d[64] (+)= A[64x16] (4 bf16x2 registers per thread, the m16n8k16 A layout per warp) * B[16x128]
@@ -140,6 +150,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
     uint32_t qf[8][4];
 #pragma unroll
     for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
+    fence_regs(qf);
 
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
 #pragma unroll
@@ -156,10 +167,11 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         float s[64];
 #pragma unroll
         for (int i = 0; i < 64; i++) s[i] = 0.f;
+        fence_regs(s);
         wg_fence();
 #pragma unroll
-        for (int kk = 0; kk < 8; kk++)
-            wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), 1);
+        for (int kk = 0; kk < 8; kk++)   // scale_d = 0 on the first k step: S = Q K^T, not S +=
+            wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), kk > 0);
         wg_commit();
         wg_wait_all();
         fence_regs(s);
@@ -214,6 +226,8 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
             p[t][2] = pack_bf16(s[8 * t + 4], s[8 * t + 5]);
             p[t][3] = pack_bf16(s[8 * t + 6], s[8 * t + 7]);
         }
+        fence_regs(o);
+        fence_regs(p);
         wg_fence();
 #pragma unroll
         for (int t = 0; t < 8; t++) wgmma_m64n128k16_rs<1>(o, p[t], desc_sw128(sV + t * 16 * 128, BKV * 128, 1024), 1);
