@@ -4,7 +4,9 @@
 // on the same weights and latent and writes bench/results/vae_<date>.md).
 //
 //   bench_vae [--vae DIR | --random] [--input latent.safetensors] [--latent F,H,W] [--device cuda|cpu]
-//             [--chunk N] [--tile] [--fp32] [--warmup N] [--out video.safetensors]
+//             [--chunk N] [--tile] [--fp32] [--conv auto|gemm|cudnn] [--warmup N] [--out video.safetensors]
+// --conv: the CUDA convolution implementation (default auto = cudnn when built with cuDNN; env
+// VDIT_VAE_CONV sets the default too); the JSON line names the one that ran ("conv").
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) warmup = atoi(v), i++;
         else if (!strcmp(a, "--tile")) o.tiling = true;
         else if (!strcmp(a, "--fp32")) o.cuda_fp32 = true;
+        else if (!strcmp(a, "--conv")) {
+            if (vd_vae_conv_impl_parse(v, &o.cuda_conv) != 0) {
+                fprintf(stderr, "bench_vae: --conv auto|gemm|cudnn (got '%s')\n", v);
+                return 2;
+            }
+            i++;
+        }
         else if (!strcmp(a, "--latent")) {
             if (sscanf(v, "%d,%d,%d", &F, &H, &W) != 3) {
                 fprintf(stderr, "bench_vae: --latent F,H,W\n");
@@ -70,6 +79,11 @@ int main(int argc, char **argv) {
     }
     if (vd_device_from_name(dev, &o.device) != 0) {
         fprintf(stderr, "bench_vae: --device cpu|cuda\n");
+        return 2;
+    }
+    const char *conv = o.device == VD_DEVICE_CUDA ? vd_vae_conv_impl_name(&o) : "cpu";
+    if (!conv) {
+        fprintf(stderr, "bench_vae: --conv cudnn: this build has no cuDNN (configure found none; see cmake/cudnn.cmake)\n");
         return 2;
     }
     vd_error err = {0};
@@ -155,10 +169,10 @@ int main(int argc, char **argv) {
     printf("{\"impl\": \"vdit\", \"device\": \"%s\", \"latent\": [%d, %d, %d, %d], \"frames\": %lld, \"height\": %lld, "
            "\"width\": %lld, \"chunk\": %d, \"tiling\": %s, \"tiles\": %d, \"seconds\": %.4f, \"first_frame_s\": %.4f, "
            "\"peak_live_bytes\": %zu, \"pool_reserved_high_bytes\": %zu, \"host_peak_rss_bytes\": %zu, "
-           "\"precision\": \"%s\"}\n",
+           "\"precision\": \"%s\", \"conv\": \"%s\"}\n",
            dev, c->z_dim, F, H, W, (long long)stats.frames, (long long)sk.h, (long long)sk.w, o.chunk_frames,
            o.tiling ? "true" : "false", stats.n_tiles, total, sk.first_frame_s, stats.peak_device_bytes, pool_high,
-           vd_host_peak_rss(), o.cuda_fp32 ? "fp32" : "tf32");
+           vd_host_peak_rss(), o.cuda_fp32 ? "fp32" : "tf32", conv);
     free(sk.video);
     vd_tensor_free(&z);
     vd_st_close(in);

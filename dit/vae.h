@@ -46,6 +46,11 @@ typedef struct {
 // Called once per frame in order; a non-OK return stops the decode and is passed through.
 typedef vd_status (*vd_vae_frame_fn)(void *user, const vd_vae_frame *frame, vd_error *err);
 
+// CUDA convolutions: GEMM = the channel-major runner with cuBLAS GEMM convolutions (vae_cuda.cu);
+// CUDNN = the channels-last runner with cuDNN convolutions (vae_cudnn.cu, builds with cuDNN);
+// AUTO = CUDNN when the build has it, else GEMM.
+typedef enum { VD_VAE_CONV_AUTO = 0, VD_VAE_CONV_GEMM, VD_VAE_CONV_CUDNN } vd_vae_conv_impl;
+
 typedef struct {
     int chunk_frames;      // latent frames per decoder call, >= 1 (1 = the references' schedule)
     bool denormalize;      // z * latents_std + latents_mean before decoding (latents from the DiT)
@@ -55,8 +60,16 @@ typedef struct {
     vd_device_kind device; // VD_DEVICE_CPU or VD_DEVICE_CUDA
     int cuda_device;       // device id for CUDA
     bool cuda_fp32;        // CUDA GEMMs in full fp32 (default: TF32 inputs, fp32 accumulate)
+    vd_vae_conv_impl cuda_conv; // CUDA convolution implementation (default AUTO; env VDIT_VAE_CONV)
 } vd_vae_decode_opts;
 void vd_vae_decode_opts_default(vd_vae_decode_opts *o);
+// True when this build has the cuDNN runner (VDIT_HAVE_CUDNN).
+bool vd_vae_cudnn_available(void);
+// The convolution implementation a CUDA decode with these options runs ("cudnn" or "gemm"), or
+// NULL when the options ask for cuDNN and the build has none.
+const char *vd_vae_conv_impl_name(const vd_vae_decode_opts *o);
+// Parses "auto", "gemm" or "cudnn"; -1 for anything else.
+int vd_vae_conv_impl_parse(const char *s, vd_vae_conv_impl *out);
 
 // z: host f32 [C, F, H, W] (batch 1). Checks C == z_dim, F, H, W >= 1 and the options.
 // Timing/memory summary returned through stats when non-NULL. peak_device_bytes: on CUDA the

@@ -179,6 +179,7 @@ static void free_res(vae_dev *d, vd_vae_resblock *r) {
 }
 
 extern "C" void vd_vae_cuda_release(vd_vae *v) {
+    vd_vae_cudnn_release(v); // the cuDNN runner's weights (vae_cudnn_dev.cu), if any
     vae_dev *d = (vae_dev *)v->dev;
     if (!d) return;
     if (d->stream) {

@@ -19,6 +19,22 @@ void vd_vae_decode_opts_default(vd_vae_decode_opts *o) {
     o->device = VD_DEVICE_CPU;
     const char *e = getenv("VDIT_VAE_FP32"); // override for benchmarks and tests
     o->cuda_fp32 = e && e[0] == '1';
+    const char *c = getenv("VDIT_VAE_CONV"); // auto | gemm | cudnn (benchmarks and tests)
+    if (!c || vd_vae_conv_impl_parse(c, &o->cuda_conv) != 0) o->cuda_conv = VD_VAE_CONV_AUTO;
+}
+
+int vd_vae_conv_impl_parse(const char *s, vd_vae_conv_impl *out) {
+    if (!strcmp(s, "auto") || !s[0]) *out = VD_VAE_CONV_AUTO;
+    else if (!strcmp(s, "gemm")) *out = VD_VAE_CONV_GEMM;
+    else if (!strcmp(s, "cudnn")) *out = VD_VAE_CONV_CUDNN;
+    else return -1;
+    return 0;
+}
+
+const char *vd_vae_conv_impl_name(const vd_vae_decode_opts *o) {
+    if (o->cuda_conv == VD_VAE_CONV_GEMM) return "gemm";
+    if (vd_vae_cudnn_available()) return "cudnn";
+    return o->cuda_conv == VD_VAE_CONV_CUDNN ? NULL : "gemm";
 }
 
 typedef struct {
@@ -43,6 +59,9 @@ static vd_status check_opts(const vd_vae_decode_opts *o, vd_error *err) {
                                 "vae_decode: tile %dx%d stride %dx%d (latent px); need 1 <= stride <= tile", o->tile_h,
                                 o->tile_w, o->stride_h, o->stride_w);
     }
+    if (o->cuda_conv != VD_VAE_CONV_AUTO && o->cuda_conv != VD_VAE_CONV_GEMM && o->cuda_conv != VD_VAE_CONV_CUDNN)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: cuda_conv %d is not auto (0), gemm (1) or cudnn (2)",
+                            (int)o->cuda_conv);
     if (o->device != VD_DEVICE_CPU && o->device != VD_DEVICE_CUDA)
         return vd_error_set(err, VD_ERR_INVALID_ARG, "vae_decode: device %d is not cpu or cuda", (int)o->device);
     return VD_OK;
@@ -153,6 +172,12 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
     if (opts->device == VD_DEVICE_CUDA) {
         be = vd_vae_backend_cuda();
         if (!be) return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_decode: this build has no CUDA; use the cpu device");
+        const char *conv = vd_vae_conv_impl_name(opts);
+        if (!conv)
+            return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                                "vae_decode: cuDNN convolutions asked (cuda_conv / VDIT_VAE_CONV=cudnn) but this build "
+                                "has no cuDNN; use gemm or auto");
+        if (!strcmp(conv, "cudnn")) be = vd_vae_backend_cudnn();
     }
     const int64_t s = vd_vae_spatial_factor(cfg), oc = cfg->out_channels, Hs = H * s, Ws = W * s;
 

@@ -76,6 +76,7 @@ struct vd_vae {
     float *storage;           // every weight, one allocation
     int64_t n_floats;
     void *dev;                // CUDA weights holder (vae_cuda.cu), NULL until first CUDA decode
+    void *dev_cudnn;          // cuDNN runner's weights holder (vae_cudnn_dev.cu), likewise
 };
 
 // Builds the layer table for cfg and assigns each weight a slice of v->storage (uninitialized).
@@ -107,6 +108,10 @@ const vd_vae_backend *vd_vae_backend_cuda(void);
 
 // Releases the device copies of the weights (vae_cuda.cu; no-op without CUDA).
 void vd_vae_cuda_release(vd_vae *v);
+// The channels-last runner with cuDNN convolutions (vae_cudnn.cu); NULL when the build has no
+// cuDNN. Its device weights are released by vd_vae_cudnn_release (called by vd_vae_cuda_release).
+const vd_vae_backend *vd_vae_backend_cudnn(void);
+void vd_vae_cudnn_release(vd_vae *v);
 
 // Output frames of a chunk of t latent frames, given how many latent frames came before it.
 int64_t vd_vae_chunk_out_frames(const vd_vae_config *cfg, int64_t frames_before, int64_t t);

@@ -66,6 +66,22 @@ if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
   say "nvcc not on PATH: using /usr/local/cuda/bin/nvcc"
 fi
 
+# ---- cuDNN (the CUDA VAE's conv path; cmake/cudnn.cmake): here it comes from PyTorch's pip
+# package. VDIT_CUDNN_ROOT set by the caller wins. Its lib/ goes on LD_LIBRARY_PATH too: libcudnn
+# opens its engine libraries (libcudnn_cnn.so.9, ...) at run time.
+if [ -z "${VDIT_CUDNN_ROOT:-}" ]; then
+  cudnn_pip=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0])" 2>/dev/null || true)
+  [ -n "$cudnn_pip" ] && [ -f "$cudnn_pip/include/cudnn.h" ] && export VDIT_CUDNN_ROOT=$cudnn_pip
+fi
+if [ -n "${VDIT_CUDNN_ROOT:-}" ]; then
+  for l in lib lib64; do
+    [ -d "$VDIT_CUDNN_ROOT/$l" ] && export LD_LIBRARY_PATH=$VDIT_CUDNN_ROOT/$l${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  done
+  say "cuDNN: VDIT_CUDNN_ROOT=$VDIT_CUDNN_ROOT ($(ls "$VDIT_CUDNN_ROOT"/lib*/libcudnn.so* 2>/dev/null | head -3 | tr '\n' ' '))"
+else
+  say "cuDNN: none found (no nvidia.cudnn pip package): the VAE builds with its GEMM convolutions only"
+fi
+
 # ---- configure, build ---------------------------------------------------------------------
 say "configure $build (CUDA ON, archs ${VDIT_CUDA_ARCHS:-90})"
 gen=(); keep=(-k)

@@ -42,6 +42,9 @@ def main():
     ap.add_argument("--tile", action="store_true", help="tiled decode on both sides (diffusers enable_tiling defaults)")
     ap.add_argument("--chunk", type=int, default=1)
     ap.add_argument("--skip-diffusers", action="store_true")
+    ap.add_argument("--convs", default="cudnn,gemm",
+                    help="CUDA conv implementations of bench_vae to run (cudnn: channels-last cuDNN runner; gemm: cuBLAS GEMM runner)")
+    ap.add_argument("--precs", default="tf32,fp32", help="CUDA precisions of bench_vae to run (tf32, fp32)")
     ap.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke test of this script)")
     ap.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "results"))
     args = ap.parse_args()
@@ -109,14 +112,19 @@ def main():
     if args.tile:
         cmd.append("--tile")
     res = {}
-    for prec in (("tf32", "fp32") if cuda else ("fp32",)):
+    runs = [(c, p) for c in args.convs.split(",") for p in args.precs.split(",")] if cuda else [("cpu", "fp32")]
+    for conv, prec in runs:
         env = dict(os.environ, VDIT_VAE_FP32="1" if prec == "fp32" else "0")
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        p = subprocess.run(cmd + (["--conv", conv] if cuda else []), capture_output=True, text=True, env=env)
+        if p.returncode == 2 and conv == "cudnn":
+            print(f"bench_vae --conv cudnn unavailable (build without cuDNN): {p.stderr.strip()}", file=sys.stderr)
+            continue
         if p.returncode != 0:
             print(p.stderr, file=sys.stderr)
-            sys.exit(f"bench_vae failed ({prec}): rc {p.returncode}")
+            sys.exit(f"bench_vae failed ({conv}, {prec}): rc {p.returncode}")
         j = json.loads(p.stdout.strip().splitlines()[-1])
-        row = dict(impl=f"vdit bench_vae ({prec} GEMMs, chunk {args.chunk})", seconds=j["seconds"],
+        label = (f"conv {j.get('conv', conv)}, {prec}" if cuda else prec)
+        row = dict(impl=f"vdit bench_vae ({label}, chunk {args.chunk})", seconds=j["seconds"],
                    peak_alloc=j["peak_live_bytes"], peak_reserved=j["pool_reserved_high_bytes"],
                    first_frame="%.3f" % j["first_frame_s"])
         if ref is not None:

@@ -14,6 +14,8 @@ enum { cudaMemPoolAttrReleaseThreshold = 1, cudaMemPoolAttrReservedMemHigh = 2 }
 struct dim3s { unsigned x, y, z; };
 extern dim3s blockIdx, threadIdx, blockDim, gridDim;
 #define __global__ static
+#define __device__
+#define __forceinline__ inline
 #define __shared__ static
 #define __syncthreads() ((void)0)
 #define __expf expf

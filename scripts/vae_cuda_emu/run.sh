@@ -3,7 +3,8 @@
 # runtime/cuBLAS subset the runner uses is emulated (cudaMallocAsync -> malloc filled with NaN
 # bytes, so reads of unwritten memory show; cublasSgemm[StridedBatched] -> column-major cblas_sgemm
 # with cuBLAS's leading-dimension checks; kernels run as grid-stride loops with one thread per
-# block; the softmax kernel is replaced by a host softmax). It checks the runner's indexing,
+# block; the softmax kernels are replaced by a host softmax; cuDNN convolutions by the direct
+# NDHWC convolution of cudnn.h here). It checks the runner's indexing,
 # GEMM parameters, caches and layer order, not CUDA-specific behaviour (warp shuffles, launch
 # limits, races, TF32). Needs a CPU build dir with vdit_lib built:
 #   scripts/vae_cuda_emu/run.sh [build-dir]        (default: build)
@@ -14,7 +15,9 @@ EMU=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/lib"
-python3 - "$ROOT/dit/vae_cuda.cu" "$W/vae_cuda_emu.cpp" <<'PY'
+# the runners: the GEMM one (vae_cuda.cu) and the cuDNN one (vae_cudnn*.cu, against cudnn.h here)
+for cu in vae_cuda vae_cudnn vae_cudnn_dev vae_cudnn_conv; do
+python3 - "$ROOT/dit/$cu.cu" "$W/${cu}_emu.cpp" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
 def rep(m):
@@ -25,16 +28,19 @@ def rep(m):
         if ch == ',' and depth == 0:
             break
         grid += ch
-    return 'emu_softmax(' if name == 'vae_softmax_kernel' else f'EMU_LAUNCH({name}, {grid})('
+    return 'emu_softmax(' if name.endswith('softmax_kernel') else f'EMU_LAUNCH({name}, {grid})('
 s = re.sub(r'(\w+)<<<(.*?)>>>\(', rep, s, flags=re.S)
-s = s.replace('#include <cublas_v2.h>', '#include <cublas_v2.h>\n#include "emu_launch.h"')
+s = '#include "cuda_runtime.h"\n#include "emu_launch.h"\n' + s
 s = re.sub(r'\bNULL\b', 'nullptr', s)
 open(sys.argv[2], 'w').write(s)
 PY
+done
 (cd "$W/lib" && ar x "$BUILD/lib/libvdit_lib.a" && rm -f device_nocuda.c.o)
 FL="-O1 -g -I$EMU -I$ROOT -I$ROOT/lib $(pkg-config --cflags libcjson)"
 CF="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fopenmp"
-g++ -std=c++17 $FL -fopenmp -DVDIT_HAVE_CUDA=1 -c "$W/vae_cuda_emu.cpp" -o "$W/vae_cuda.o"
+for cu in vae_cuda vae_cudnn vae_cudnn_dev vae_cudnn_conv; do
+  g++ -std=c++17 $FL -fopenmp -DVDIT_HAVE_CUDA=1 -DVDIT_HAVE_CUDNN=1 -c "$W/${cu}_emu.cpp" -o "$W/$cu.o"
+done
 g++ -std=c++17 $FL -c "$EMU/fake_ctx.cpp" -o "$W/fake_ctx.o"
 for f in vae_config vae_weights vae_cpu vae_decode; do gcc $CF $FL -c "$ROOT/dit/$f.c" -o "$W/$f.o"; done
 gcc $CF $FL -c "$ROOT/tests/gpu/test_vae_cuda.c" -o "$W/t.o"

@@ -3,7 +3,11 @@
 //   fp32 GEMMs (opts.cuda_fp32): relative error <= 1e-4 of the output scale, as on the CPU;
 //   TF32 GEMMs (default; 10-bit mantissa inputs, fp32 accumulate, what torch uses for cuDNN convs):
 //   max error <= 1e-2 of the output scale and NMSE <= 1e-5 (the printed numbers are the measurement).
-// Per-frame chunks, whole-sequence chunk and tiled decode. Skips (77) without a GPU.
+// Per-frame chunks, whole-sequence chunk and tiled decode. Both CUDA runners are checked with the
+// same bounds: the channel-major one with cuBLAS GEMM convolutions (conv "gemm") and, when the
+// build has cuDNN, the channels-last one with cuDNN convolutions (conv "cudnn"; its fp32 mode
+// restricts cuDNN to FMA math, its TF32 mode allows what torch allows by default). Skips (77)
+// without a GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +17,8 @@
 #include "tests/test_util.h"
 #include "tests/vae_fixture.h"
 
-static void run_fixture(const char *name, bool fp32) {
+static void run_fixture(const char *name, bool fp32, vd_vae_conv_impl conv) {
+    const char *cn = conv == VD_VAE_CONV_CUDNN ? "cudnn" : "gemm";
     const double rel = fp32 ? 1e-4 : 1e-2;
     vae_fixture fx;
     if (vae_fixture_open(&fx, name) != 0) {
@@ -39,16 +44,17 @@ static void run_fixture(const char *name, bool fp32) {
         float *cpu = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n);
         o.device = VD_DEVICE_CUDA;
         o.cuda_fp32 = fp32;
+        o.cuda_conv = conv;
         for (int chunk = 1; chunk <= 2; chunk++) {
             o.chunk_frames = chunk == 1 ? 1 : c->F;
             float *gpu = vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2);
             if (cpu && gpu) {
                 double sc = vae_max_abs(ref, n);
-                snprintf(cname, sizeof cname, "%s case %d chunk %d %s: cuda vs cpu", name, k, o.chunk_frames,
-                         fp32 ? "fp32" : "tf32");
+                snprintf(cname, sizeof cname, "%s case %d chunk %d %s %s: cuda vs cpu", name, k, o.chunk_frames,
+                         cn, fp32 ? "fp32" : "tf32");
                 VT_EXPECT(vt_check(cname, gpu, cpu, n, rel * sc, rel));
-                snprintf(cname, sizeof cname, "%s case %d chunk %d %s: cuda vs diffusers", name, k, o.chunk_frames,
-                         fp32 ? "fp32" : "tf32");
+                snprintf(cname, sizeof cname, "%s case %d chunk %d %s %s: cuda vs diffusers", name, k, o.chunk_frames,
+                         cn, fp32 ? "fp32" : "tf32");
                 VT_EXPECT(vt_check(cname, gpu, ref, n, rel * sc, rel));
                 if (!fp32) VT_EXPECT(vt_check_nmse(cname, gpu, ref, n, 1e-5));
             }
@@ -61,8 +67,8 @@ static void run_fixture(const char *name, bool fp32) {
             snprintf(tname, sizeof tname, "tiled_%d", k);
             float *tref = vae_fixture_tensor(&fx, tname, n);
             float *gpu = tref ? vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2) : NULL;
-            snprintf(cname, sizeof cname, "%s case %d %s: cuda tiled vs diffusers tiled_decode", name, k,
-                     fp32 ? "fp32" : "tf32");
+            snprintf(cname, sizeof cname, "%s case %d %s %s: cuda tiled vs diffusers tiled_decode", name, k,
+                     cn, fp32 ? "fp32" : "tf32");
             if (gpu) VT_EXPECT(vt_check(cname, gpu, tref, n, rel * vae_max_abs(tref, n), rel));
             free(gpu), free(tref);
         }
@@ -73,9 +79,16 @@ static void run_fixture(const char *name, bool fp32) {
 
 int main(void) {
     if (!vt_have_gpu()) return VD_TEST_SKIP;
-    for (int fp32 = 1; fp32 >= 0; fp32--) {
-        run_fixture("tiny3", fp32);
-        run_fixture("wan4", fp32);
+    for (int ci = 0; ci < 2; ci++) {
+        const vd_vae_conv_impl conv = ci == 0 ? VD_VAE_CONV_GEMM : VD_VAE_CONV_CUDNN;
+        if (conv == VD_VAE_CONV_CUDNN && !vd_vae_cudnn_available()) {
+            printf("test_vae_cuda: this build has no cuDNN: the cudnn runner is not checked\n");
+            continue;
+        }
+        for (int fp32 = 1; fp32 >= 0; fp32--) {
+            run_fixture("tiny3", fp32, conv);
+            run_fixture("wan4", fp32, conv);
+        }
     }
     return vt_finish("test_vae_cuda");
 }

@@ -1,0 +1,371 @@
+// Wan VAE decoder, CUDA runner with cuDNN convolutions, channels-last. Mirrors vae_cpu.c (and the
+// GEMM runner vae_cuda.cu) layer by layer; the two CUDA runners are selected by
+// vd_vae_decode_opts.cuda_conv.
+//
+// Layout: every activation is [T, H, W, C] (NDHWC, batch 1): a frame is contiguous, so the input
+// of a causal conv, P[2 + t, H, W, C] = [cache frames] ++ [new frames], is a copy of the cache
+// followed by the producer kernel's output, and the next cache is P's last two frames (plain
+// copies, no strides). cuDNN pads in space (no padded copies); the norm / SiLU / upsample
+// producers write P directly.
+// Bias: cuDNN adds no bias. A conv output carries its bias as "pending" (act.pb) and the kernel
+// that next reads it adds it (norm producers, the upsample producer, the output transpose). A
+// residual conv accumulates into the residual buffer (cudnnConvolutionForward with beta = 1); the
+// producer that reads the residual for the block's first norm writes it back with the pending
+// bias and that conv's bias added. So no pass only adds a bias or a residual.
+// Memory: stream-ordered pool allocations with live-byte accounting (vae_cudnn_dev.cu).
+#ifdef VDIT_HAVE_CUDNN
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dit/vae_cudnn_dev.h"
+#include "dit/vae_cudnn_kernels.cuh"
+
+// cuDNN's legacy tensors index with int: a conv is cut in time so no tensor exceeds this many floats.
+#define VDN_MAX_TENSOR_ELEMS ((int64_t)1 << 30)
+
+struct vd_vae_runner {
+    vd_vae *v;
+    vdn_dev *d;
+    int64_t h, w;
+    vdn_buf *cache;   // [n_slots]: [2, H, W, cin] of the conv using the slot
+    bool *up3d_seen;
+};
+
+typedef struct {
+    vdn_buf b;        // [t, h, w, c]
+    int c, t, h, w;
+    const float *pb;  // pending bias [c] (device) not yet added to b, or NULL
+} act;
+
+static vd_status launch_check(const char *what, vd_error *err) {
+    cudaError_t ce = cudaGetLastError();
+    if (ce != cudaSuccess) return vd_error_set(err, VD_ERR_CUDA, "vae_cudnn: %s: %s", what, cudaGetErrorString(ce));
+    return VD_OK;
+}
+
+static vd_status cuda_ok(cudaError_t ce, const char *what, vd_error *err) {
+    if (ce != cudaSuccess) return vd_error_set(err, VD_ERR_CUDA, "vae_cudnn: %s: %s", what, cudaGetErrorString(ce));
+    return VD_OK;
+}
+
+static vd_status blas_ok(cublasStatus_t cs, const char *what, vd_error *err) {
+    if (cs != CUBLAS_STATUS_SUCCESS)
+        return vd_error_set(err, VD_ERR_CUDA, "vae_cudnn: %s failed: %s", what, cublasGetStatusString(cs));
+    return VD_OK;
+}
+
+// y = conv(P) (or y += conv(P) into acc), P [ti, H, W, cin] -> [ti - kt + 1, H, W, cout_dev].
+// Cut in time when a tensor would pass VDN_MAX_TENSOR_ELEMS (frames are contiguous: pieces are
+// pointer offsets). Without acc, out gets a new buffer with the conv's bias pending.
+static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int ti, int H, int W, float *acc,
+                          act *out, vd_error *err) {
+    vdn_dev *d = r->d;
+    const int co = vdn_cout(r->v, cv), to = ti - cv->kt + 1;
+    const int64_t hw = (int64_t)H * W, big = cv->cin > co ? cv->cin : co;
+    if (hw * big > VDN_MAX_TENSOR_ELEMS)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vae_cudnn: one frame of %lld x %lld x %lld floats is too large for a cuDNN tensor; use tiling",
+                            (long long)H, (long long)W, (long long)big);
+    int piece = (int)(VDN_MAX_TENSOR_ELEMS / (hw * big)) - (cv->kt - 1);
+    if (piece < 1) piece = 1;
+    float *y = acc;
+    if (!acc) {
+        VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * hw * sizeof(float), err));
+        out->c = co, out->t = to, out->h = H, out->w = W;
+        out->pb = vdn_w(d, cv->b);
+        y = out->b.p;
+    }
+    const float *wt = vdn_w(d, cv->w);
+    vd_status st = VD_OK;
+    for (int f0 = 0; f0 < to && st == VD_OK; f0 += piece) {
+        const int nf = to - f0 < piece ? to - f0 : piece;
+        const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, nf + cv->kt - 1, H, W};
+        st = vd_cudnn_conv_run(d->conv, &s, P + (int64_t)f0 * hw * cv->cin, wt, y + (int64_t)f0 * hw * co, acc != NULL,
+                               err);
+    }
+    if (st != VD_OK && !acc) vdn_free(d, &out->b);
+    return st;
+}
+
+static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t frame, float **out, vd_error *err) {
+    vdn_buf *c = &r->cache[cv->slot];
+    const size_t bytes = (size_t)VD_VAE_CACHE_T * frame * sizeof(float);
+    if (!c->p) {
+        VD_TRY(vdn_alloc(r->d, c, bytes, err));
+        VD_TRY(cuda_ok(cudaMemsetAsync(c->p, 0, c->bytes, r->d->stream), "cache zero fill", err));
+    }
+    VD_ASSERT(c->bytes >= bytes);
+    *out = c->p;
+    return VD_OK;
+}
+
+// Causal conv of a produced input: P[0, 2) = the cache (kt = 3; none for kt = 1), P[2 + f] =
+// prep(x frame f) for f < t, where x [t, H, W, cin] has pending bias pb and prep is copy (mode 0),
+// RMS_norm (1) or RMS_norm + SiLU (2) with nm's gamma. xw/add: the producer's write-back
+// (vdn_prep_kernel). consume: x's buffer, freed once read (stream order makes that safe). The
+// cache then takes P's last two frames. Output: into acc (accumulate) or a new out.
+static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const float *x,
+                           const float *pb, int t, int H, int W, int mode, float *xw, const float *add, vdn_buf *consume,
+                           float *acc, act *out, vd_error *err) {
+    vdn_dev *d = r->d;
+    VD_ASSERT(cv->kt == 1 || cv->kt == 1 + VD_VAE_CACHE_T);
+    const int ct = cv->kt > 1 ? VD_VAE_CACHE_T : 0, C = cv->cin;
+    const int64_t fr = (int64_t)H * W * C, n = (int64_t)t * H * W;
+    vdn_buf P = {};
+    vd_status st = vdn_alloc(d, &P, (size_t)(ct + t) * fr * sizeof(float), err);
+    float *cache = NULL;
+    if (st == VD_OK && ct) {
+        st = get_cache(r, cv, fr, &cache, err);
+        if (st == VD_OK)
+            st = cuda_ok(cudaMemcpyAsync(P.p, cache, (size_t)ct * fr * sizeof(float), cudaMemcpyDeviceToDevice, d->stream),
+                         "cache -> conv input", err);
+    }
+    if (st == VD_OK) {
+        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(P.p + ct * fr, x, xw, pb, add,
+                                                              nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode);
+        st = launch_check("vdn_prep_kernel", err);
+    }
+    if (consume) vdn_free(d, consume);
+    if (st == VD_OK && ct)
+        st = cuda_ok(cudaMemcpyAsync(cache, P.p + (int64_t)t * fr, (size_t)ct * fr * sizeof(float),
+                                     cudaMemcpyDeviceToDevice, d->stream),
+                     "conv input -> cache", err);
+    if (st == VD_OK) st = conv_run(r, cv, P.p, ct + t, H, W, acc, out, err);
+    vdn_free(d, &P);
+    return st;
+}
+
+// x -> x + conv2(SiLU(norm2(conv1(SiLU(norm1(x)))))) with x or shortcut(x) as the residual.
+static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, act *x, vd_error *err) {
+    vdn_dev *d = r->d;
+    const int T = x->t, H = x->h, W = x->w;
+    act y1 = {}, h = {};
+    vd_status st;
+    if (!rb->has_shortcut) {
+        // norm1's producer writes x back as x + pb + conv2's bias; conv2 then accumulates into x
+        st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, x->pb, T, H, W, 2, x->b.p, vdn_w(d, rb->conv2.b), NULL, NULL,
+                       &y1, err);
+        x->pb = NULL;
+        if (st == VD_OK)
+            st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, x->b.p, NULL, err);
+        vdn_free(d, &y1.b);
+        return st;
+    }
+    // Shortcut: norm1's producer materializes x's pending bias for the 1x1 shortcut conv; the
+    // residual h = shortcut(x) + its bias + conv2's bias, and conv2 accumulates into h.
+    st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, x->pb, T, H, W, 2, x->pb ? x->b.p : NULL, NULL, NULL, NULL, &y1,
+                   err);
+    x->pb = NULL;
+    if (st == VD_OK) st = conv_run(r, &rb->shortcut, x->b.p, T, H, W, NULL, &h, err);
+    vdn_free(d, &x->b);
+    if (st == VD_OK) {
+        const int64_t n = (int64_t)T * H * W;
+        vdn_bias_kernel<<<vdn_grid(n * h.c, 256), 256, 0, d->stream>>>(h.b.p, h.pb, vdn_w(d, rb->conv2.b), h.c, n);
+        st = launch_check("vdn_bias_kernel (shortcut)", err);
+        h.pb = NULL;
+    }
+    if (st == VD_OK)
+        st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, h.b.p, NULL, err);
+    vdn_free(d, &y1.b);
+    if (st != VD_OK) {
+        vdn_free(d, &h.b);
+        return st;
+    }
+    *x = h;
+    return VD_OK;
+}
+
+// Mid-block attention, per frame (single head over the H*W positions):
+// x += proj(softmax(q k^T / sqrt(C)) v), [q k v] = to_qkv(RMS_norm(x)). The norm producer writes
+// x back with its pending bias and proj's bias added; the proj GEMM accumulates into x.
+static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_error *err) {
+    vdn_dev *d = r->d;
+    const int C = x->c, T = x->t;
+    const int64_t HW = (int64_t)x->h * x->w;
+    if (HW * HW > ((int64_t)1 << 33) || HW > INT32_MAX / 4)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vae_cudnn: mid-block attention over %lld positions needs %lld score floats; use tiling",
+                            (long long)HW, (long long)(HW * HW));
+    vdn_buf xn = {}, qkv = {}, s = {}, o = {};
+    vd_status st = vdn_alloc(d, &xn, (size_t)C * HW * 4, err);
+    if (st == VD_OK) st = vdn_alloc(d, &qkv, (size_t)3 * C * HW * 4, err);
+    if (st == VD_OK) st = vdn_alloc(d, &s, (size_t)HW * HW * 4, err);
+    if (st == VD_OK) st = vdn_alloc(d, &o, (size_t)C * HW * 4, err);
+    const float one = 1.0f, zero = 0.0f, qs = 1.0f / sqrtf((float)C);
+    const int n = (int)HW;
+    const float *wqkv = vdn_w(d, a->to_qkv.w), *wp = vdn_w(d, a->proj.w);
+    for (int f = 0; f < T && st == VD_OK; f++) {
+        float *xf = x->b.p + (int64_t)f * HW * C;
+        vdn_prep_kernel<<<vdn_grid(HW, 8), 256, 0, d->stream>>>(xn.p, xf, xf, x->pb, vdn_w(d, a->proj.b),
+                                                               vdn_w(d, a->norm.gamma), C, HW, 1);
+        st = launch_check("vdn_prep_kernel (attention)", err);
+        // qkv[p, j] = sum_c xn[p, c] wqkv[j, c]   (column-major: qkv = wqkv^T-view x xn)
+        if (st == VD_OK)
+            st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, 3 * C, n, C, &one, wqkv, C, xn.p, C, &zero, qkv.p,
+                                     3 * C),
+                         "cublasSgemm (attention qkv)", err);
+        if (st == VD_OK) {
+            vdn_bias_kernel<<<vdn_grid(HW * 3 * C, 256), 256, 0, d->stream>>>(qkv.p, vdn_w(d, a->to_qkv.b), NULL, 3 * C,
+                                                                             HW);
+            st = launch_check("vdn_bias_kernel (qkv)", err);
+        }
+        // s[i, j] = q_i . k_j / sqrt(C)   (row i contiguous)
+        if (st == VD_OK)
+            st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, n, C, &qs, qkv.p + C, 3 * C, qkv.p, 3 * C,
+                                     &zero, s.p, n),
+                         "cublasSgemm (attention scores)", err);
+        if (st == VD_OK) {
+            vdn_softmax_kernel<<<(unsigned)n, 256, 0, d->stream>>>(s.p, n);
+            st = launch_check("vdn_softmax_kernel", err);
+        }
+        // o[i, c] = sum_j s[i, j] v_j[c]
+        if (st == VD_OK)
+            st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, C, n, n, &one, qkv.p + 2 * C, 3 * C, s.p, n, &zero,
+                                     o.p, C),
+                         "cublasSgemm (attention values)", err);
+        // x[i, c] += sum_c' o[i, c'] wp[c, c']
+        if (st == VD_OK)
+            st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, C, n, C, &one, wp, C, o.p, C, &one, xf, C),
+                         "cublasSgemm (attention proj)", err);
+    }
+    x->pb = NULL;
+    vdn_free(d, &xn);
+    vdn_free(d, &qkv);
+    vdn_free(d, &s);
+    vdn_free(d, &o);
+    return st;
+}
+
+// Upsample2d / upsample3d: [time conv, frames interleaved,] nearest x2 in space, 3x3 conv (C -> C/2).
+static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, vd_error *err) {
+    vdn_dev *d = r->d;
+    const int C = x->c, H = x->h, W = x->w;
+    int skip = 0, n = 0, Tz = x->t;
+    act y = {};
+    vd_status st = VD_OK;
+    if (u->mode == VD_VAE_UP_3D) {
+        bool *seen = &r->up3d_seen[u->up3d_index];
+        skip = *seen ? 0 : 1; // the first frame of the video passes the time conv by (diffusers' "Rep")
+        n = x->t - skip;
+        Tz = skip + 2 * n;
+        if (n > 0)
+            st = conv_prep(r, NULL, &u->time_conv, x->b.p + (int64_t)skip * H * W * C, x->pb, n, H, W, 0, NULL, NULL,
+                           NULL, NULL, &y, err);
+        *seen = true;
+    }
+    vdn_buf P = {};
+    const int64_t total = (int64_t)Tz * 4 * H * W * C;
+    if (st == VD_OK) st = vdn_alloc(d, &P, (size_t)total * sizeof(float), err);
+    if (st == VD_OK) {
+        vdn_up_kernel<<<vdn_grid(total, 256), 256, 0, d->stream>>>(P.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb,
+                                                                  skip, C, H, W);
+        st = launch_check("vdn_up_kernel", err);
+    }
+    vdn_free(d, &y.b);
+    vdn_free(d, &x->b);
+    act out = {};
+    if (st == VD_OK) st = conv_run(r, &u->conv, P.p, Tz, 2 * H, 2 * W, NULL, &out, err);
+    vdn_free(d, &P);
+    *x = out;
+    return st;
+}
+
+static vd_status cudnn_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decode_opts *o, vd_vae_runner **out,
+                              vd_error *err) {
+    vdn_dev *d = NULL;
+    VD_TRY(vdn_dev_get(v, o, &d, err));
+    vd_vae_runner *r = (vd_vae_runner *)calloc(1, sizeof *r);
+    if (!r) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
+    r->v = v;
+    r->d = d;
+    r->h = h;
+    r->w = w;
+    r->cache = (vdn_buf *)calloc((size_t)v->n_slots + 1, sizeof *r->cache);
+    r->up3d_seen = (bool *)calloc((size_t)v->n_up3d + 1, sizeof *r->up3d_seen);
+    if (!r->cache || !r->up3d_seen) {
+        free(r->cache);
+        free(r->up3d_seen);
+        free(r);
+        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
+    }
+    *out = r;
+    return VD_OK;
+}
+
+static void cudnn_destroy(vd_vae_runner *r) {
+    if (!r) return;
+    for (int i = 0; i < r->v->n_slots; i++) vdn_free(r->d, &r->cache[i]);
+    cudaStreamSynchronize(r->d->stream);
+    free(r->cache);
+    free(r->up3d_seen);
+    free(r);
+}
+
+// z [z_dim, t, h, w] (host, channel-major) -> out [out_channels, t_out, H, W] (host).
+static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t t64, float *out, vd_error *err) {
+    vd_vae *v = r->v;
+    vdn_dev *d = r->d;
+    const int t = (int)t64, h = (int)r->h, w = (int)r->w, Z = v->cfg.z_dim;
+    const int64_t n = (int64_t)t * h * w;
+    if (n > INT32_MAX) return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: latent chunk of %lld positions; use tiling", (long long)n);
+    vdn_buf z = {};
+    act pq = {}, x = {}, y = {};
+    VD_TRY(vdn_alloc(d, &z, (size_t)Z * n * sizeof(float), err));
+    vd_status st = cuda_ok(cudaMemcpyAsync(z.p, zin, (size_t)Z * n * sizeof(float), cudaMemcpyHostToDevice, d->stream),
+                           "latent upload", err);
+    // post_quant_conv (1x1x1), transposing to channels-last: pq[p, o] = sum_i w[o, i] z[i, p]
+    if (st == VD_OK) st = vdn_alloc(d, &pq.b, (size_t)Z * n * sizeof(float), err);
+    if (st == VD_OK) {
+        const float one = 1.0f, zero = 0.0f;
+        pq.c = Z, pq.t = t, pq.h = h, pq.w = w, pq.pb = vdn_w(d, v->post_quant.b);
+        st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_T, Z, (int)n, Z, &one, vdn_w(d, v->post_quant.w), Z, z.p,
+                                 (int)n, &zero, pq.b.p, Z),
+                     "cublasSgemm (post_quant_conv)", err);
+    }
+    vdn_free(d, &z);
+    if (st == VD_OK) st = conv_prep(r, NULL, &v->conv_in, pq.b.p, pq.pb, t, h, w, 0, NULL, NULL, &pq.b, NULL, &x, err);
+    vdn_free(d, &pq.b);
+    if (st == VD_OK) st = resblock(r, &v->mid_res[0], &x, err);
+    if (st == VD_OK) st = attention(r, &v->mid_attn, &x, err);
+    if (st == VD_OK) st = resblock(r, &v->mid_res[1], &x, err);
+    for (int i = 0; i < v->cfg.n_mult && st == VD_OK; i++) {
+        const vd_vae_upblock *u = &v->up[i];
+        for (int j = 0; j < u->n_res && st == VD_OK; j++) st = resblock(r, &u->res[j], &x, err);
+        if (st == VD_OK && u->up.mode != VD_VAE_UP_NONE) st = upsampler(r, &u->up, &x, err);
+    }
+    if (st == VD_OK)
+        st = conv_prep(r, &v->norm_out, &v->conv_out, x.b.p, x.pb, x.t, x.h, x.w, 2, NULL, NULL, &x.b, NULL, &y, err);
+    vdn_free(d, &x.b);
+    vdn_buf o = {};
+    const int oc = v->conv_out.cout;
+    const int64_t HW = (int64_t)y.h * y.w, no = (int64_t)oc * y.t * HW;
+    if (st == VD_OK) st = vdn_alloc(d, &o, (size_t)no * sizeof(float), err);
+    if (st == VD_OK) {
+        vdn_out_kernel<<<vdn_grid(no, 256), 256, 0, d->stream>>>(o.p, y.b.p, y.pb, oc, y.c, HW, y.t);
+        st = launch_check("vdn_out_kernel", err);
+    }
+    vdn_free(d, &y.b);
+    if (st == VD_OK)
+        st = cuda_ok(cudaMemcpyAsync(out, o.p, (size_t)no * sizeof(float), cudaMemcpyDeviceToHost, d->stream),
+                     "frames download", err);
+    if (st == VD_OK) st = cuda_ok(cudaStreamSynchronize(d->stream), "decode chunk", err);
+    vdn_free(d, &o);
+    return st;
+}
+
+static size_t cudnn_peak(vd_vae_runner *r) { return r->d->peak; }
+
+static const vd_vae_backend k_cudnn_backend = {cudnn_create, cudnn_decode_chunk, cudnn_destroy, cudnn_peak};
+
+extern "C" const vd_vae_backend *vd_vae_backend_cudnn(void) { return &k_cudnn_backend; }
+extern "C" bool vd_vae_cudnn_available(void) { return true; }
+
+#else // no cuDNN in this build: the GEMM runner only
+
+#include "dit/vae_model.h"
+
+extern "C" const vd_vae_backend *vd_vae_backend_cudnn(void) { return NULL; }
+extern "C" void vd_vae_cudnn_release(vd_vae *v) { (void)v; }
+extern "C" bool vd_vae_cudnn_available(void) { return false; }
+#endif // VDIT_HAVE_CUDNN

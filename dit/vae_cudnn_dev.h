@@ -1,0 +1,46 @@
+// Device state of the Wan VAE's channels-last cuDNN runner (vae_cudnn.cu): CUDA context, cuBLAS
+// and cuDNN handles, the device weights, and stream-ordered allocations with live-byte accounting
+// (weights, caches, activations, cuDNN workspace) so the peak compares with torch's
+// max_memory_allocated. Include from .cu files only.
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "dit/vae_cudnn_conv.h"
+#include "dit/vae_model.h"
+#include "lib/cuda_ctx.h"
+
+// Device copy of one host weight array (keyed by the host pointer).
+typedef struct {
+    const float *host;
+    float *dev;
+    size_t bytes;
+} vdn_weight;
+
+typedef struct {
+    vd_cuda_ctx *ctx;
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    vd_cudnn_conv *conv;
+    size_t live, peak;
+    bool fp32;
+    vdn_weight *wt;
+    int n_wt, cap_wt;
+} vdn_dev;
+
+typedef struct {
+    float *p;
+    size_t bytes;
+} vdn_buf;
+
+vd_status vdn_alloc(vdn_dev *d, vdn_buf *b, size_t bytes, vd_error *err);
+void vdn_free(vdn_dev *d, vdn_buf *b);
+
+// Creates v->dev_cudnn once (weights uploaded: conv weights as [cout, kt, kh, kw, cin], conv_out's
+// cout padded to a multiple of 4 with zero rows and zero biases). strict_fp32 selects FMA-only
+// convolutions and full-fp32 cuBLAS GEMMs; otherwise TF32 is allowed.
+vd_status vdn_dev_get(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev **out, vd_error *err);
+// Device copy of a host weight array uploaded by vdn_dev_get (VD_ASSERT when absent).
+float *vdn_w(const vdn_dev *d, const float *host);
+// Output channels of conv cv on the device (cout rounded up to 4 for conv_out).
+int vdn_cout(const vd_vae *v, const vd_vae_conv *cv);

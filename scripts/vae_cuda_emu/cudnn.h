@@ -1,0 +1,100 @@
+// Part of scripts/vae_cuda_emu (see run.sh): host emulation of the cuDNN legacy convolution subset
+// used by dit/vae_cudnn_conv.cu. Descriptors record dims and formats (NHWC / float checked);
+// cudnnConvolutionForward is a direct NDHWC cross-correlation with alpha/beta. The "find" returns
+// a result that must be skipped (allow-conversion math) before a usable one, and fills its output
+// buffer with NaN, so a runner that lets the timing runs overwrite live data shows it.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "cuda_runtime.h"
+typedef int cudnnStatus_t;
+enum { CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_BAD_PARAM = 3, CUDNN_STATUS_NOT_SUPPORTED = 9 };
+typedef enum { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1 } cudnnTensorFormat_t;
+typedef enum { CUDNN_DATA_FLOAT = 0 } cudnnDataType_t;
+typedef enum { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 } cudnnConvolutionMode_t;
+typedef enum { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2, CUDNN_FMA_MATH = 3 } cudnnMathType_t;
+typedef enum { CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM = 0, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1 } cudnnConvolutionFwdAlgo_t;
+typedef enum { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 } cudnnDeterminism_t;
+typedef struct { cudnnConvolutionFwdAlgo_t algo; cudnnStatus_t status; float time; size_t memory; cudnnDeterminism_t determinism; cudnnMathType_t mathType; int reserved[3]; } cudnnConvolutionFwdAlgoPerf_t;
+struct emu_cudnn_desc { int kind, fmt, dtype, nb, dims[8], pad[3], stride[3], dil[3], mode, math; };
+typedef struct emu_cudnn_desc *cudnnTensorDescriptor_t, *cudnnFilterDescriptor_t, *cudnnConvolutionDescriptor_t;
+typedef void *cudnnHandle_t;
+static inline const char *cudnnGetErrorString(cudnnStatus_t) { return "emu cudnn error"; }
+static inline size_t cudnnGetVersion(void) { return 91900; }
+static inline cudnnStatus_t cudnnCreate(cudnnHandle_t *h) { *h = (void *)1; return 0; }
+static inline cudnnStatus_t cudnnDestroy(cudnnHandle_t) { return 0; }
+static inline cudnnStatus_t cudnnSetStream(cudnnHandle_t, cudaStream_t) { return 0; }
+static inline cudnnStatus_t emu_desc_new(emu_cudnn_desc **d, int kind) { *d = (emu_cudnn_desc *)calloc(1, sizeof **d); (*d)->kind = kind; return 0; }
+static inline cudnnStatus_t cudnnCreateTensorDescriptor(cudnnTensorDescriptor_t *d) { return emu_desc_new(d, 1); }
+static inline cudnnStatus_t cudnnCreateFilterDescriptor(cudnnFilterDescriptor_t *d) { return emu_desc_new(d, 2); }
+static inline cudnnStatus_t cudnnCreateConvolutionDescriptor(cudnnConvolutionDescriptor_t *d) { return emu_desc_new(d, 3); }
+static inline cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t d) { free(d); return 0; }
+static inline cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t d) { free(d); return 0; }
+static inline cudnnStatus_t cudnnDestroyConvolutionDescriptor(cudnnConvolutionDescriptor_t d) { free(d); return 0; }
+static inline cudnnStatus_t cudnnSetTensorNdDescriptorEx(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t t, int nb, const int *dims) {
+    if (d->kind != 1 || nb != 5 || f != CUDNN_TENSOR_NHWC || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_BAD_PARAM;
+    d->fmt = f, d->dtype = t, d->nb = nb; memcpy(d->dims, dims, nb * sizeof(int)); return 0;
+}
+static inline cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t t, cudnnTensorFormat_t f, int nb, const int *dims) {
+    if (d->kind != 2 || nb != 5 || f != CUDNN_TENSOR_NHWC || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_BAD_PARAM;
+    d->fmt = f, d->dtype = t, d->nb = nb; memcpy(d->dims, dims, nb * sizeof(int)); return 0;
+}
+static inline cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t d, int n, const int *pad, const int *st, const int *dil, cudnnConvolutionMode_t m, cudnnDataType_t t) {
+    if (d->kind != 3 || n != 3 || m != CUDNN_CROSS_CORRELATION || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_BAD_PARAM;
+    for (int i = 0; i < 3; i++) d->pad[i] = pad[i], d->stride[i] = st[i], d->dil[i] = dil[i];
+    return 0;
+}
+static inline cudnnStatus_t cudnnSetConvolutionMathType(cudnnConvolutionDescriptor_t d, cudnnMathType_t m) { d->math = m; return 0; }
+static inline cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(cudnnConvolutionDescriptor_t c, cudnnTensorDescriptor_t x, cudnnFilterDescriptor_t w, int nb, int *o) {
+    if (nb != 5 || x->dims[1] != w->dims[1]) return CUDNN_STATUS_BAD_PARAM;
+    o[0] = x->dims[0], o[1] = w->dims[0];
+    for (int i = 0; i < 3; i++) o[2 + i] = (x->dims[2 + i] + 2 * c->pad[i] - (w->dims[2 + i] - 1) * c->dil[i] - 1) / c->stride[i] + 1;
+    return 0;
+}
+static inline cudnnStatus_t cudnnGetConvolutionForwardAlgorithmMaxCount(cudnnHandle_t, int *n) { *n = 8; return 0; }
+// y = alpha * conv(x, w) + beta * y, NDHWC / KTRSC, stride 1, dilation 1.
+static inline cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void *alpha, cudnnTensorDescriptor_t xd, const void *xv, cudnnFilterDescriptor_t wd, const void *wv,
+                                                    cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t, void *, size_t, const void *beta, cudnnTensorDescriptor_t yd, void *yv) {
+    int od[5];
+    if (cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
+    if (cd->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return CUDNN_STATUS_NOT_SUPPORTED;
+    const float *x = (const float *)xv, *w = (const float *)wv; float *y = (float *)yv;
+    const float a = *(const float *)alpha, b = *(const float *)beta;
+    const int Ci = xd->dims[1], D = xd->dims[2], H = xd->dims[3], W = xd->dims[4];
+    const int Co = wd->dims[0], kt = wd->dims[2], kh = wd->dims[3], kw = wd->dims[4];
+    const int Do = od[2], Ho = od[3], Wo = od[4];
+#pragma omp parallel for collapse(2)
+    for (int d = 0; d < Do; d++)
+        for (int yy = 0; yy < Ho; yy++)
+            for (int xx = 0; xx < Wo; xx++)
+                for (int o = 0; o < Co; o++) {
+                    double s = 0;
+                    for (int t = 0; t < kt; t++)
+                        for (int r = 0; r < kh; r++)
+                            for (int q = 0; q < kw; q++) {
+                                const int id = d + t - cd->pad[0], iy = yy + r - cd->pad[1], ix = xx + q - cd->pad[2];
+                                if (id < 0 || id >= D || iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                const float *xi = x + (((int64_t)id * H + iy) * W + ix) * Ci;
+                                const float *wi = w + ((((int64_t)o * kt + t) * kh + r) * kw + q) * Ci;
+                                for (int i = 0; i < Ci; i++) s += (double)xi[i] * wi[i];
+                            }
+                    float *yo = y + (((int64_t)d * Ho + yy) * Wo + xx) * Co + o;
+                    *yo = a * (float)s + (b != 0.0f ? b * *yo : 0.0f);
+                }
+    return 0;
+}
+static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t, cudnnTensorDescriptor_t xd, const void *, cudnnFilterDescriptor_t wd, const void *,
+                                                                   cudnnConvolutionDescriptor_t cd, cudnnTensorDescriptor_t yd, void *y, int req, int *n,
+                                                                   cudnnConvolutionFwdAlgoPerf_t *perf, void *, size_t ws) {
+    int od[5];
+    if (req < 2 || cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
+    size_t ny = (size_t)od[0] * od[1] * od[2] * od[3] * od[4];
+    memset(y, 0xff, ny * sizeof(float)); // the timing runs leave garbage in y
+    memset(perf, 0, 2 * sizeof *perf);
+    perf[0].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, perf[0].mathType = CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, perf[0].time = 0.5f;
+    perf[1].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, perf[1].mathType = (cudnnMathType_t)cd->math, perf[1].time = 1.0f;
+    perf[1].memory = ws < 4096 ? ws : 4096;
+    *n = 2;
+    return 0;
+}
