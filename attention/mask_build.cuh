@@ -34,7 +34,8 @@ static inline bool vd_pool_vec_ok(const void *x, int64_t sb, int64_t sn, int64_t
 }
 
 // Mean over the tile of each column d. grid.x = n0 + (B * H1 * T1) work items: item < n0 is a
-// (b, h, t) tile of s0, the rest of s1 (one launch pools Q and K). block VD_POOL_THREADS.
+// (b, t, h) tile of s0 (h fastest), the rest of s1 (one launch pools Q and K). block
+// VD_POOL_THREADS.
 // VEC: thread (p, c) sums 8 columns [8c, 8c + 8) over tokens p, p + P, ... (P = 256 / (D / 8)
 // token phases, 16 at D = 128: 8 independent 16-byte loads per thread for a 128-token tile),
 // then the P partial sums of each column are added in phase order through shared memory.
@@ -47,9 +48,12 @@ __global__ void __launch_bounds__(VD_POOL_THREADS) vd_pool_tiles_kernel(vd_pool_
     const bool second = item >= n0;
     const vd_pool_src s = second ? s1 : s0;
     if (second) item -= n0;
-    const int t = (int)(item % s.T);
-    const int64_t bh = item / s.T;
-    const int h = (int)(bh % s.H), b = (int)(bh / s.H);
+    // Heads fastest: the blocks in flight together read whole token rows (all heads of the same
+    // tokens: long contiguous runs of DRAM) rather than one head's 256-byte slices of many rows.
+    const int h = (int)(item % s.H);
+    const int64_t bt = item / s.H;
+    const int t = (int)(bt % s.T), b = (int)(bt / s.T);
+    const int64_t bh = (int64_t)b * s.H + h;
     const int t0 = t * s.tile, t1 = min(t0 + s.tile, s.N);
     const float cnt = (float)(t1 - t0);
     const __nv_bfloat16 *base = s.x + b * s.sb + h * s.sh;
