@@ -20,6 +20,11 @@ SIZE = 128        # pixels (height = width)
 FRAMES = 17       # 4k+1 frames: 5 latent frames through the Wan VAE
 if os.environ.get("VDIT_TINY_SMOKE"):   # a quick end-to-end check of the scripts on a CPU
     SIZE, FRAMES = 64, 5
+# Reduced-scale experiments on a CPU (e.g. VDIT_TINY_SIZE=32 VDIT_TINY_FRAMES=9): object sizes and
+# speeds scale with SIZE / 128 so a clip looks the same, only smaller.
+SIZE = int(os.environ.get("VDIT_TINY_SIZE", SIZE))
+FRAMES = int(os.environ.get("VDIT_TINY_FRAMES", FRAMES))
+_SCALE = SIZE / 128.0
 COLORS = {        # name -> RGB in [0, 1]
     "red": (0.90, 0.10, 0.10), "green": (0.10, 0.80, 0.20), "blue": (0.15, 0.35, 0.95),
     "yellow": (0.95, 0.90, 0.10), "white": (0.97, 0.97, 0.97), "purple": (0.65, 0.20, 0.85),
@@ -29,9 +34,9 @@ BACKGROUNDS = {
     "brown": (0.35, 0.22, 0.10),
 }
 SHAPES = ("circle", "square", "triangle")
-SIZES = {"small": 11.0, "large": 19.0}   # object half-size in pixels
+SIZES = {"small": 11.0 * _SCALE, "large": 19.0 * _SCALE}   # object half-size in pixels
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
-SPEED = (3.0, 4.5)                        # pixels per frame, uniform range
+SPEED = (3.0 * _SCALE, 4.5 * _SCALE)      # pixels per frame, uniform range
 # (colour, shape) pairs never shown in training; evaluation prompts use them.
 HELD_OUT = {("red", "triangle"), ("blue", "circle"), ("yellow", "square"), ("white", "triangle"),
             ("green", "square"), ("purple", "circle")}
@@ -50,44 +55,52 @@ def sample_attrs(rng, held_out=False):
             return a
 
 
-def render(attrs_list, rng, device="cpu"):
-    """Renders clips -> tensor [B, 3, FRAMES, SIZE, SIZE] in [-1, 1]."""
+def render(attrs_list, rng, device="cpu", return_alpha=False):
+    """Renders clips -> tensor [B, 3, FRAMES, SIZE, SIZE] in [-1, 1] (and the object's coverage
+    alpha [B, 1, FRAMES, SIZE, SIZE] in [0, 1] when return_alpha). The per-clip parameters are
+    drawn on the host and moved in one transfer; the pixels are computed on `device` in one pass."""
     B = len(attrs_list)
-    ys = torch.arange(SIZE, device=device, dtype=torch.float32).view(1, 1, SIZE, 1) + 0.5
-    xs = torch.arange(SIZE, device=device, dtype=torch.float32).view(1, 1, 1, SIZE) + 0.5
-    cx = torch.empty(B, FRAMES, 1, 1, device=device)
-    cy = torch.empty_like(cx)
-    r = torch.empty(B, 1, 1, 1, device=device)
-    fg = torch.empty(B, 3, device=device)
-    bg = torch.empty(B, 3, device=device)
-    kind = torch.empty(B, dtype=torch.long)
-    t = torch.arange(FRAMES, device=device, dtype=torch.float32)
+    cx = torch.empty(B, FRAMES)
+    cy = torch.empty(B, FRAMES)
+    r = torch.empty(B)
+    fg = torch.empty(B, 3)
+    bg = torch.empty(B, 3)
+    kind = torch.empty(B)
+    t = torch.arange(FRAMES, dtype=torch.float32)
+    lo_pad = 2.0 * max(_SCALE, 0.5)
     for i, a in enumerate(attrs_list):
         half = SIZES[a["size"]]
         speed = rng.uniform(*SPEED)
         dx, dy = DIRECTIONS[a["direction"]]
         travel = speed * (FRAMES - 1)
-        lo, hi = half + 2, SIZE - half - 2
+        lo, hi = half + lo_pad, SIZE - half - lo_pad
         # start so the whole path stays inside the frame along the motion axis
         sx = rng.uniform(lo, hi) if dx == 0 else (rng.uniform(lo, hi - travel) if dx > 0 else rng.uniform(lo + travel, hi))
         sy = rng.uniform(lo, hi) if dy == 0 else (rng.uniform(lo, hi - travel) if dy > 0 else rng.uniform(lo + travel, hi))
-        cx[i, :, 0, 0] = sx + dx * speed * t
-        cy[i, :, 0, 0] = sy + dy * speed * t
+        cx[i] = sx + dx * speed * t
+        cy[i] = sy + dy * speed * t
         r[i] = half
         fg[i] = torch.tensor(COLORS[a["color"]])
         bg[i] = torch.tensor(BACKGROUNDS[a["background"]])
         kind[i] = SHAPES.index(a["shape"])
+    params = torch.cat([cx, cy, r[:, None], fg, bg, kind[:, None]], 1).to(device, non_blocking=True)
+    cx, cy = params[:, :FRAMES, None, None], params[:, FRAMES:2 * FRAMES, None, None]     # [B, F, 1, 1]
+    r = params[:, 2 * FRAMES].view(B, 1, 1, 1)
+    fg, bg = params[:, 2 * FRAMES + 1:2 * FRAMES + 4], params[:, 2 * FRAMES + 4:2 * FRAMES + 7]
+    kind = params[:, 2 * FRAMES + 7].view(B, 1, 1, 1)
+    ys = torch.arange(SIZE, device=device, dtype=torch.float32).view(1, 1, SIZE, 1) + 0.5
+    xs = torch.arange(SIZE, device=device, dtype=torch.float32).view(1, 1, 1, SIZE) + 0.5
     # signed distance-ish fields per shape (negative inside), anti-aliased with a 1-pixel ramp
     px, py = xs - cx, ys - cy                                     # [B, F, S, S]
     d_circle = torch.sqrt(px * px + py * py) - r
     d_square = torch.maximum(px.abs(), py.abs()) - r * 0.85
     # upward-pointing isosceles triangle inside the box of half-size r
     d_tri = torch.maximum(py - r * 0.8, (px.abs() * 2.0 - (py + r)) / math.sqrt(5.0) * 2.0)
-    d = torch.where(kind.view(B, 1, 1, 1).to(device) == 0, d_circle,
-                    torch.where(kind.view(B, 1, 1, 1).to(device) == 1, d_square, d_tri))
+    d = torch.where(kind == 0, d_circle, torch.where(kind == 1, d_square, d_tri))
     alpha = (0.5 - d).clamp(0.0, 1.0).unsqueeze(1)              # [B, 1, F, S, S]
     video = bg.view(B, 3, 1, 1, 1) * (1 - alpha) + fg.view(B, 3, 1, 1, 1) * alpha
-    return video * 2.0 - 1.0
+    video = video * 2.0 - 1.0
+    return (video, alpha) if return_alpha else video
 
 
 def batch(n, rng, device="cpu", held_out=False):
