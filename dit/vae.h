@@ -61,6 +61,9 @@ typedef struct {
     int cuda_device;       // device id for CUDA
     bool cuda_fp32;        // CUDA GEMMs in full fp32 (default: TF32 inputs, fp32 accumulate)
     vd_vae_conv_impl cuda_conv; // CUDA convolution implementation (default AUTO; env VDIT_VAE_CONV)
+    bool emit_overlap;     // untiled: frames of chunk k go to the callback on a helper thread while
+                           // chunk k + 1 decodes (in order, one call at a time); default true,
+                           // env VDIT_VAE_OVERLAP=0 turns it off
 } vd_vae_decode_opts;
 void vd_vae_decode_opts_default(vd_vae_decode_opts *o);
 // True when this build has the cuDNN runner (VDIT_HAVE_CUDNN).

@@ -1,6 +1,7 @@
 // Wan VAE decode driver: input checks, de-normalization, time chunking, spatial tiling with
 // diffusers' blend order, and frame output (clamp to [-1, 1], RGB uint8) through a callback.
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,8 @@ void vd_vae_decode_opts_default(vd_vae_decode_opts *o) {
     o->device = VD_DEVICE_CPU;
     const char *e = getenv("VDIT_VAE_FP32"); // override for benchmarks and tests
     o->cuda_fp32 = e && e[0] == '1';
+    const char *ov = getenv("VDIT_VAE_OVERLAP"); // 0: emit frames on the calling thread
+    o->emit_overlap = !(ov && ov[0] == '0');
     const char *c = getenv("VDIT_VAE_CONV"); // auto | gemm | cudnn (benchmarks and tests)
     if (!c || vd_vae_conv_impl_parse(c, &o->cuda_conv) != 0) o->cuda_conv = VD_VAE_CONV_AUTO;
 }
@@ -146,6 +149,35 @@ static vd_status compose_emit(emitter *em, const tile *tiles, int64_t nt, int64_
     return VD_OK;
 }
 
+// Untiled decodes with emit_overlap: chunk k's frames are composed and emitted on a helper
+// thread while chunk k + 1 decodes (the two alternate between two output buffers), so the host's
+// clamp / RGB conversion / frame callback overlaps the device work. One job at a time: the
+// callback still sees frames in order, never two calls at once.
+typedef struct {
+    pthread_t th;
+    bool running;
+    emitter *em;
+    tile tl;            // the chunk's decoded frames in tl.out
+    int64_t tout, s, sh, sw;
+    vd_status st;
+    vd_error err;
+} emit_job;
+
+static void *emit_job_run(void *arg) {
+    emit_job *j = arg;
+    j->st = compose_emit(j->em, &j->tl, 1, j->tout, j->s, j->sh, j->sw, &j->err);
+    return NULL;
+}
+
+// Waits for the running job (if any); its status, with its message copied into err.
+static vd_status emit_job_join(emit_job *j, vd_error *err) {
+    if (!j->running) return VD_OK;
+    pthread_join(j->th, NULL);
+    j->running = false;
+    if (j->st != VD_OK && err) *err = j->err;
+    return j->st;
+}
+
 vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t H, int64_t W,
                         const vd_vae_decode_opts *opts, vd_vae_frame_fn fn, void *user, vd_vae_decode_stats *stats,
                         vd_error *err) {
@@ -189,6 +221,8 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
     const int64_t blend_h_px = (th - sh) * s, blend_w_px = (tw - sw) * s;
     tile *tiles = calloc((size_t)nt, sizeof *tiles);
     emitter em = {fn, user, 0, oc, Hs, Ws, NULL, NULL};
+    emit_job job = {0};
+    job.em = &em;
     float *zc = NULL, *scratch = NULL;
     size_t peak = 0;
     vd_status st = VD_OK;
@@ -217,10 +251,12 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
             }
         }
     zc = vd_host_alloc((size_t)(C * max_t * th * tw) * sizeof(float));
-    scratch = tiled ? vd_host_alloc((size_t)(oc * max_tout * th * s * tw * s) * sizeof(float)) : NULL;
+    // tiled: one chunk of one tile; untiled with overlap: the second output buffer
+    const bool overlap = !tiled && opts->emit_overlap && F > max_t;
+    scratch = tiled || overlap ? vd_host_alloc((size_t)(oc * max_tout * th * s * tw * s) * sizeof(float)) : NULL;
     em.chw = vd_host_alloc((size_t)(oc * Hs * Ws) * sizeof(float));
     em.rgb = vd_host_alloc((size_t)(oc * Hs * Ws));
-    if (!zc || !em.chw || !em.rgb || (tiled && !scratch)) {
+    if (!zc || !em.chw || !em.rgb || ((tiled || overlap) && !scratch)) {
         st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_decode: out of memory for frame buffers");
         goto done;
     }
@@ -248,9 +284,20 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
                         for (int64_t x = 0; x < tl->w; x++) dst[x] = opts->denormalize ? src[x] * sd + mu : src[x];
                     }
             }
-            if ((st = be->decode_chunk(tl->runner, zc, t, tiled ? scratch : tl->out, err)) != VD_OK) goto done;
+            float *dst = tiled || (overlap && (f0 / max_t) % 2) ? scratch : tl->out;
+            if ((st = be->decode_chunk(tl->runner, zc, t, dst, err)) != VD_OK) goto done;
             if (!tiled) {
-                if ((st = compose_emit(&em, tl, 1, tout, s, sh, sw, err)) != VD_OK) goto done;
+                // the previous chunk's frames are out (and its buffer, the next dst, is free)
+                if ((st = emit_job_join(&job, err)) != VD_OK) goto done;
+                job.tl = *tl;
+                job.tl.out = dst;
+                job.tl.runner = NULL;
+                job.tout = tout, job.s = s, job.sh = sh, job.sw = sw;
+                if (overlap && pthread_create(&job.th, NULL, emit_job_run, &job) == 0) {
+                    job.running = true;
+                    continue;
+                }
+                if ((st = compose_emit(&em, &job.tl, 1, tout, s, sh, sw, err)) != VD_OK) goto done;
                 continue;
             }
             // scratch [oc, tout, ph, pw] -> tile out [oc, Fout, ph, pw] at frame fo
@@ -281,6 +328,14 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
         st = compose_emit(&em, tiles, nt, Fout, s, sh, sw, err);
     }
 done:
+    {
+        vd_error jerr = {0};
+        const vd_status js = emit_job_join(&job, &jerr);
+        if (st == VD_OK && js != VD_OK) {
+            st = js;
+            if (err) *err = jerr;
+        }
+    }
     if (stats) {
         stats->seconds = now_s() - t0;
         stats->frames = em.next_index;

@@ -284,11 +284,57 @@ static void bad_inputs(void) {
     VT_EXPECT(vd_vae_dim(&cfg, 0) == 384 && vd_vae_dim(&cfg, 4) == 96);
 }
 
+typedef struct {
+    int calls, stop_at;
+} stop_ctx;
+
+static vd_status stop_fn(void *user, const vd_vae_frame *fr, vd_error *err) {
+    stop_ctx *c = user;
+    c->calls++;
+    if (fr->index == c->stop_at) return vd_error_set(err, VD_ERR_IO, "stop at frame %lld", (long long)fr->index);
+    return VD_OK;
+}
+
+// Untiled decodes emit chunk k's frames on a helper thread while chunk k + 1 decodes
+// (opts.emit_overlap): the frames must be bit-identical to emitting on the calling thread, in
+// order (vae_collect_fn checks the index), and a failing callback must stop the decode with its
+// error, with no frame delivered after it.
+static void emit_overlap(void) {
+    vae_fixture fx;
+    if (vae_fixture_open(&fx, "tiny3") != 0) {
+        vt_failures++;
+        return;
+    }
+    const vd_vae_config *cfg = vd_vae_get_config(fx.vae);
+    const vae_case *c = &fx.c[0];
+    float *z = vae_fixture_tensor(&fx, "latent_0", (int64_t)cfg->z_dim * c->F * c->H * c->W);
+    vd_vae_decode_opts o;
+    vd_vae_decode_opts_default(&o);
+    int64_t n1 = 0, n2 = 0;
+    o.emit_overlap = false;
+    float *a = z ? vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n1) : NULL;
+    o.emit_overlap = true;
+    float *b = z ? vae_fixture_decode(fx.vae, z, c->F, c->H, c->W, &o, &n2) : NULL;
+    VT_EXPECT(a && b && n1 == n2 && c->F >= 3);
+    if (a && b) VT_EXPECT(vt_check("tiny3 case 0: emit overlap vs calling thread", b, a, n1, 0.0, 0.0));
+    const int64_t fout = vd_vae_out_frames(cfg, c->F);
+    stop_ctx sc = {0, (int)(fout / 2)};
+    vd_error err = {0};
+    vd_status st = z ? vd_vae_decode(fx.vae, z, cfg->z_dim, c->F, c->H, c->W, &o, stop_fn, &sc, NULL, &err) : VD_ERR_INTERNAL;
+    const bool ok = st == VD_ERR_IO && strstr(err.msg, "stop at frame") && sc.calls == sc.stop_at + 1;
+    printf("%s emit overlap: failing callback at frame %d of %lld: status %d, %d calls, \"%s\"\n", ok ? "ok  " : "FAIL",
+           sc.stop_at, (long long)fout, (int)st, sc.calls, err.msg);
+    VT_EXPECT(ok);
+    free(a), free(b), free(z);
+    vae_fixture_close(&fx);
+}
+
 int main(void) {
     run_fixture("tiny3");
     run_fixture("wan4");
     bad_inputs();
     memory_flat();
     orig_names();
+    emit_overlap();
     return vt_finish("test_vae");
 }
