@@ -63,7 +63,8 @@ __device__ __forceinline__ void wg_wait_all() { asm volatile("wgmma.wait_group.s
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 __device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
 // Register fences for the compiler (no instruction): an empty volatile asm that "rewrites" each
-// register. Placed after a wgmma wait, reads of the accumulators cannot move above the wait; placed
+// register. Placed after a wgmma wait, reads of the accumulators cannot move above the wait, and
+// A-operand registers (Q, P: read asynchronously by the MMA) stay allocated until it; placed
 // before wg_fence(), the writes that prepare wgmma operands (O rescaled, P packed) cannot sink below
 // the wgmma.fence, which orders register writes before the asynchronous MMA reads them. Without
 // them nvcc was free to move such register arithmetic across the volatile asm statements.
@@ -185,6 +186,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         wg_commit();
         wg_wait_all();
         fence_regs(s);
+        fence_regs(qf);
 
         // ---- masks: tail keys, window ----
         const int k0 = kv_start(it);
@@ -244,6 +246,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         wg_commit();
         wg_wait_all();
         fence_regs(o);
+        fence_regs(p);   // P is read by the MMA until the wait: its registers must not be reused before
 
         __syncthreads();   // both warpgroups are done with this stage: refill it with tile it + 2
         if (it + 2 < n_iter && !sync1) {
