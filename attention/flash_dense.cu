@@ -37,7 +37,7 @@ extern "C" vd_status vd_attn_flash_supports(const vd_attn_params *p, vd_error *e
 extern "C" vd_status vd_attn_dense_cuda(const vd_attn_params *p, void *stream, vd_error *err) {
     VD_TRY(vd_attn_flash_supports(p, err));
 #ifdef VDIT_SM90A
-    if (p->D == 128 && vd_attn_wgmma_usable()) return vd_attn_wgmma_dense(p, stream, err);
+    if (p->D == 128 && vd_attn_wgmma_selected()) return vd_attn_wgmma_dense(p, stream, err);
 #endif
     vdflash::Args a = vdflash::make_args(p);
     cudaStream_t st = static_cast<cudaStream_t>(stream);

@@ -38,7 +38,7 @@ extern "C" vd_status vd_attn_block_sparse_cuda(const vd_attn_params *p, const vd
     }
     cudaStream_t st = static_cast<cudaStream_t>(stream);
 #ifdef VDIT_SM90A
-    if (p->D == 128 && m->tile_q == 128 && m->tile_kv == 128 && vd_attn_wgmma_usable())
+    if (p->D == 128 && m->tile_q == 128 && m->tile_kv == 128 && vd_attn_wgmma_selected())
         return vd_attn_wgmma_sparse(&a, m->n_q_tiles, p->B, st, err);
 #endif
     cudaError_t ce;
