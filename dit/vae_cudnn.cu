@@ -20,6 +20,7 @@
 
 #include "dit/vae_cudnn_dev.h"
 #include "dit/vae_cudnn_kernels.cuh"
+#include "lib/log.h"
 
 // cuDNN's legacy tensors index with int: a conv is cut in time so no tensor exceeds this many floats.
 #define VDN_MAX_TENSOR_ELEMS ((int64_t)1 << 30)
@@ -30,6 +31,15 @@ struct vd_vae_runner {
     int64_t h, w;
     vdn_buf *cache;   // [n_slots]: [2, H, W, cin] of the conv using the slot
     bool *up3d_seen;
+    bool up_phases;   // upsample convs in phase form (see upsampler)
+    // VDIT_VAE_PROFILE=1: device time of the cuDNN convs vs the whole chunk (cudaEvents, read at
+    // the end of each chunk), logged when the runner is destroyed
+    bool prof;
+    cudaEvent_t *ev;  // pairs around conv_exec calls; ev_chunk: the chunk's start/end
+    int n_ev, cap_ev;
+    cudaEvent_t ev_chunk[2];
+    double conv_ms, chunk_ms;
+    int n_chunks, n_convs;
 };
 
 typedef struct {
@@ -55,34 +65,96 @@ static vd_status blas_ok(cublasStatus_t cs, const char *what, vd_error *err) {
     return VD_OK;
 }
 
-// y = conv(P) (or y += conv(P) into acc), P [ti, H, W, cin] -> [ti - kt + 1, H, W, cout_dev].
-// Cut in time when a tensor would pass VDN_MAX_TENSOR_ELEMS (frames are contiguous: pieces are
-// pointer offsets). Without acc, out gets a new buffer with the conv's bias pending.
+// Records an event on the stream (profiling); false when profiling is off or it fails.
+static bool prof_mark(vd_vae_runner *r, cudaEvent_t *e) {
+    if (!r->prof) return false;
+    if (cudaEventCreate(e) != cudaSuccess) return false;
+    return cudaEventRecord(*e, r->d->stream) == cudaSuccess;
+}
+
+static void prof_conv(vd_vae_runner *r, cudaEvent_t a, cudaEvent_t b) {
+    if (r->n_ev + 2 > r->cap_ev) {
+        const int cap = r->cap_ev ? 2 * r->cap_ev : 256;
+        cudaEvent_t *ne = (cudaEvent_t *)realloc(r->ev, (size_t)cap * sizeof *ne);
+        if (!ne) return;
+        r->ev = ne, r->cap_ev = cap;
+    }
+    r->ev[r->n_ev++] = a;
+    r->ev[r->n_ev++] = b;
+}
+
+// After the chunk's stream synchronization: sums the recorded intervals.
+static void prof_chunk_end(vd_vae_runner *r) {
+    if (!r->prof) return;
+    float ms = 0;
+    for (int i = 0; i + 1 < r->n_ev; i += 2) {
+        if (cudaEventElapsedTime(&ms, r->ev[i], r->ev[i + 1]) == cudaSuccess) r->conv_ms += ms;
+        cudaEventDestroy(r->ev[i]);
+        cudaEventDestroy(r->ev[i + 1]);
+        r->n_convs++;
+    }
+    r->n_ev = 0;
+    if (cudaEventElapsedTime(&ms, r->ev_chunk[0], r->ev_chunk[1]) == cudaSuccess) r->chunk_ms += ms;
+    cudaEventDestroy(r->ev_chunk[0]);
+    cudaEventDestroy(r->ev_chunk[1]);
+    r->n_chunks++;
+}
+
+// y = conv(P) (or y += into y with acc): P [ti, H, W, s.cin] -> y [ti - kt + 1, Ho, Wo, s.cout]
+// (vae_cudnn_conv.h), weights wt. Cut in time when a tensor would pass VDN_MAX_TENSOR_ELEMS
+// (frames are contiguous: the pieces are pointer offsets).
+static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const float *P, int ti, const float *wt, float *y,
+                           bool acc, vd_error *err) {
+    const int64_t hwi = (int64_t)s.h * s.w;
+    const int64_t hwo = (int64_t)vd_cudnn_conv_out_dim(s.h, s.kh) * vd_cudnn_conv_out_dim(s.w, s.kw);
+    const int64_t big = hwi * s.cin > hwo * s.cout ? hwi * s.cin : hwo * s.cout;
+    if (big > VDN_MAX_TENSOR_ELEMS)
+        return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                            "vae_cudnn: one frame of %d x %d x %d floats is too large for a cuDNN tensor; use tiling", s.h,
+                            s.w, s.cin > s.cout ? s.cin : s.cout);
+    const int to = ti - s.kt + 1;
+    int piece = (int)(VDN_MAX_TENSOR_ELEMS / big) - (s.kt - 1);
+    if (piece < 1) piece = 1;
+    cudaEvent_t e0, e1;
+    const bool timed = prof_mark(r, &e0);
+    for (int f0 = 0; f0 < to; f0 += piece) {
+        const int nf = to - f0 < piece ? to - f0 : piece;
+        s.ti = nf + s.kt - 1;
+        VD_TRY(vd_cudnn_conv_run(r->d->conv, &s, P + (int64_t)f0 * hwi * s.cin, wt, y + (int64_t)f0 * hwo * s.cout, acc,
+                                 err));
+    }
+    if (timed) {
+        if (prof_mark(r, &e1)) prof_conv(r, e0, e1);
+        else cudaEventDestroy(e0);
+    }
+    return VD_OK;
+}
+
+// conv_exec for layer cv (same H, W out): into acc (accumulate), or a new out with cv's bias pending.
 static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int ti, int H, int W, float *acc,
                           act *out, vd_error *err) {
     vdn_dev *d = r->d;
     const int co = vdn_cout(r->v, cv), to = ti - cv->kt + 1;
-    const int64_t hw = (int64_t)H * W, big = cv->cin > co ? cv->cin : co;
-    if (hw * big > VDN_MAX_TENSOR_ELEMS)
-        return vd_error_set(err, VD_ERR_UNSUPPORTED,
-                            "vae_cudnn: one frame of %lld x %lld x %lld floats is too large for a cuDNN tensor; use tiling",
-                            (long long)H, (long long)W, (long long)big);
-    int piece = (int)(VDN_MAX_TENSOR_ELEMS / (hw * big)) - (cv->kt - 1);
-    if (piece < 1) piece = 1;
+    const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, ti, H, W};
     float *y = acc;
     if (!acc) {
-        VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * hw * sizeof(float), err));
+        VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * H * W * sizeof(float), err));
         out->c = co, out->t = to, out->h = H, out->w = W;
         out->pb = vdn_w(d, cv->b);
         y = out->b.p;
     }
-    const float *wt = vdn_w(d, cv->w);
-    vd_status st = VD_OK;
-    for (int f0 = 0; f0 < to && st == VD_OK; f0 += piece) {
-        const int nf = to - f0 < piece ? to - f0 : piece;
-        const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, nf + cv->kt - 1, H, W};
-        st = vd_cudnn_conv_run(d->conv, &s, P + (int64_t)f0 * hw * cv->cin, wt, y + (int64_t)f0 * hw * co, acc != NULL,
-                               err);
+    vd_status st;
+    if (cv->kt == 1 && cv->kh == 1 && cv->kw == 1) {
+        // 1x1x1 (the shortcut): one GEMM, y[p, o] (+)= sum_i w[o, i] P[p, i]
+        const int64_t np = (int64_t)ti * H * W;
+        const float one = 1.0f, beta = acc ? 1.0f : 0.0f;
+        st = np > INT32_MAX ? vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: 1x1 conv over %lld positions; use tiling",
+                                           (long long)np)
+                            : blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, co, (int)np, cv->cin, &one,
+                                                  vdn_w(d, cv->w), cv->cin, P, cv->cin, &beta, y, co),
+                                      "cublasSgemm (1x1x1 conv)", err);
+    } else {
+        st = conv_exec(r, s, P, ti, vdn_w(d, cv->w), y, acc != NULL, err);
     }
     if (st != VD_OK && !acc) vdn_free(d, &out->b);
     return st;
@@ -238,9 +310,15 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_er
 }
 
 // Upsample2d / upsample3d: [time conv, frames interleaved,] nearest x2 in space, 3x3 conv (C -> C/2).
+// Phase form (default): nearest x2 then a 3x3 conv is, per output phase (py, px) = (Y & 1, X & 1),
+// a 2x2 conv of the source frame (vdn_w_phases): one cuDNN conv, kernel 2x2 pad 1, over the
+// un-upsampled input with the 4 phases as 4 Cout output channels, R [T, H + 1, W + 1, 4 Cout], then
+// vdn_phase_out_kernel places the phases (and adds the bias). 16/36 of the FLOPs of the 3x3 conv
+// at 2H x 2W, and no x2 input copy. VDIT_VAE_UP_PHASES=0: the x2 copy and the 3x3 conv.
 static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, vd_error *err) {
     vdn_dev *d = r->d;
     const int C = x->c, H = x->h, W = x->w;
+    const int64_t HW = (int64_t)H * W;
     int skip = 0, n = 0, Tz = x->t;
     act y = {};
     vd_status st = VD_OK;
@@ -250,23 +328,57 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
         n = x->t - skip;
         Tz = skip + 2 * n;
         if (n > 0)
-            st = conv_prep(r, NULL, &u->time_conv, x->b.p + (int64_t)skip * H * W * C, x->pb, n, H, W, 0, NULL, NULL,
-                           NULL, NULL, &y, err);
+            st = conv_prep(r, NULL, &u->time_conv, x->b.p + (int64_t)skip * HW * C, x->pb, n, H, W, 0, NULL, NULL, NULL,
+                           NULL, &y, err);
         *seen = true;
     }
-    vdn_buf P = {};
-    const int64_t total = (int64_t)Tz * 4 * H * W * C;
-    if (st == VD_OK) st = vdn_alloc(d, &P, (size_t)total * sizeof(float), err);
-    if (st == VD_OK) {
-        vdn_up_kernel<<<vdn_grid(total, 256), 256, 0, d->stream>>>(P.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb,
-                                                                  skip, C, H, W);
-        st = launch_check("vdn_up_kernel", err);
+    act out = {};
+    if (!r->up_phases) {
+        vdn_buf P = {};
+        const int64_t total = (int64_t)Tz * 4 * HW * C;
+        if (st == VD_OK) st = vdn_alloc(d, &P, (size_t)total * sizeof(float), err);
+        if (st == VD_OK) {
+            vdn_up_kernel<<<vdn_grid(total, 256), 256, 0, d->stream>>>(P.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL,
+                                                                      y.pb, skip, C, H, W);
+            st = launch_check("vdn_up_kernel", err);
+        }
+        vdn_free(d, &y.b);
+        vdn_free(d, &x->b);
+        if (st == VD_OK) st = conv_run(r, &u->conv, P.p, Tz, 2 * H, 2 * W, NULL, &out, err);
+        vdn_free(d, &P);
+        *x = out;
+        return st;
+    }
+    // the conv input: x itself when nothing is interleaved and no bias is pending, else Z
+    vdn_buf Z = {}, R = {};
+    const float *zin = x->b.p;
+    if (st == VD_OK && (n > 0 || x->pb)) {
+        st = vdn_alloc(d, &Z, (size_t)Tz * HW * C * sizeof(float), err);
+        if (st == VD_OK) {
+            vdn_interleave_kernel<<<vdn_grid((int64_t)Tz * HW * C, 256), 256, 0, d->stream>>>(
+                Z.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb, skip, C, HW);
+            st = launch_check("vdn_interleave_kernel", err);
+        }
+        zin = Z.p;
     }
     vdn_free(d, &y.b);
+    const int co = u->conv.cout;
+    if (st == VD_OK) st = vdn_alloc(d, &R, (size_t)Tz * (H + 1) * (W + 1) * 4 * co * sizeof(float), err);
+    if (st == VD_OK) {
+        const vd_cudnn_conv_shape s = {C, 4 * co, 1, 2, 2, Tz, H, W};
+        st = conv_exec(r, s, zin, Tz, vdn_w_phases(d, &u->conv), R.p, false, err);
+    }
+    vdn_free(d, &Z);
     vdn_free(d, &x->b);
-    act out = {};
-    if (st == VD_OK) st = conv_run(r, &u->conv, P.p, Tz, 2 * H, 2 * W, NULL, &out, err);
-    vdn_free(d, &P);
+    const int64_t no = (int64_t)Tz * 4 * HW * co;
+    if (st == VD_OK) st = vdn_alloc(d, &out.b, (size_t)no * sizeof(float), err);
+    if (st == VD_OK) {
+        out.c = co, out.t = Tz, out.h = 2 * H, out.w = 2 * W, out.pb = NULL;
+        vdn_phase_out_kernel<<<vdn_grid(no, 256), 256, 0, d->stream>>>(out.b.p, R.p, vdn_w(d, u->conv.b), co, Tz, H, W);
+        st = launch_check("vdn_phase_out_kernel", err);
+    }
+    vdn_free(d, &R);
+    if (st != VD_OK) vdn_free(d, &out.b);
     *x = out;
     return st;
 }
@@ -281,6 +393,10 @@ static vd_status cudnn_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_deco
     r->d = d;
     r->h = h;
     r->w = w;
+    const char *e = getenv("VDIT_VAE_UP_PHASES");
+    r->up_phases = !(e && e[0] == '0');
+    const char *pe = getenv("VDIT_VAE_PROFILE");
+    r->prof = pe && pe[0] == '1';
     r->cache = (vdn_buf *)calloc((size_t)v->n_slots + 1, sizeof *r->cache);
     r->up3d_seen = (bool *)calloc((size_t)v->n_up3d + 1, sizeof *r->up3d_seen);
     if (!r->cache || !r->up3d_seen) {
@@ -295,6 +411,13 @@ static vd_status cudnn_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_deco
 
 static void cudnn_destroy(vd_vae_runner *r) {
     if (!r) return;
+    if (r->prof && r->n_chunks)
+        VD_LOGI("vae_cudnn profile: %d chunks, device time %.3f s, cuDNN convs %.3f s (%.0f%%, %d calls), the rest "
+                "%.3f s (norm/copy/upsample kernels, attention, 1x1 GEMMs)",
+                r->n_chunks, r->chunk_ms / 1e3, r->conv_ms / 1e3, r->chunk_ms > 0 ? 100.0 * r->conv_ms / r->chunk_ms : 0.0,
+                r->n_convs, (r->chunk_ms - r->conv_ms) / 1e3);
+    for (int i = 0; i < r->n_ev; i++) cudaEventDestroy(r->ev[i]);
+    free(r->ev);
     for (int i = 0; i < r->v->n_slots; i++) vdn_free(r->d, &r->cache[i]);
     cudaStreamSynchronize(r->d->stream);
     free(r->cache);
@@ -309,6 +432,7 @@ static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t 
     const int t = (int)t64, h = (int)r->h, w = (int)r->w, Z = v->cfg.z_dim;
     const int64_t n = (int64_t)t * h * w;
     if (n > INT32_MAX) return vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: latent chunk of %lld positions; use tiling", (long long)n);
+    const bool timed = prof_mark(r, &r->ev_chunk[0]);
     vdn_buf z = {};
     act pq = {}, x = {}, y = {};
     VD_TRY(vdn_alloc(d, &z, (size_t)Z * n * sizeof(float), err));
@@ -349,7 +473,10 @@ static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t 
     if (st == VD_OK)
         st = cuda_ok(cudaMemcpyAsync(out, o.p, (size_t)no * sizeof(float), cudaMemcpyDeviceToHost, d->stream),
                      "frames download", err);
+    const bool timed_end = timed && prof_mark(r, &r->ev_chunk[1]);
+    if (timed && !timed_end) cudaEventDestroy(r->ev_chunk[0]);
     if (st == VD_OK) st = cuda_ok(cudaStreamSynchronize(d->stream), "decode chunk", err);
+    if (timed_end && st == VD_OK) prof_chunk_end(r);
     vdn_free(d, &o);
     return st;
 }

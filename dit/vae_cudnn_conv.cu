@@ -117,7 +117,7 @@ static vd_status plan_descriptors(vd_cudnn_conv *c, conv_plan *p, vd_error *err)
     VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, c->strict ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
     int ydim[5];
     VDN_CUDNN_TRY(err, cudnnGetConvolutionNdForwardOutputDim(p->cd, p->xd, p->wd, 5, ydim));
-    const int want[5] = {1, s->cout, s->ti - s->kt + 1, s->h, s->w};
+    const int want[5] = {1, s->cout, s->ti - s->kt + 1, vd_cudnn_conv_out_dim(s->h, s->kh), vd_cudnn_conv_out_dim(s->w, s->kw)};
     if (memcmp(ydim, want, sizeof want) != 0)
         return vd_error_set(err, VD_ERR_INTERNAL,
                             "vd_cudnn_conv: cuDNN output dims [%d, %d, %d, %d, %d] for input [1, %d, %d, %d, %d] and "
@@ -152,7 +152,8 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
     cudnnConvolutionFwdAlgoPerf_t perf[64];
     int n = 0;
     const vd_cudnn_conv_shape *s = &p->s;
-    const size_t ybytes = (size_t)s->cout * (s->ti - s->kt + 1) * s->h * s->w * sizeof(float);
+    const size_t ybytes = (size_t)s->cout * (s->ti - s->kt + 1) * vd_cudnn_conv_out_dim(s->h, s->kh) *
+                          vd_cudnn_conv_out_dim(s->w, s->kw) * sizeof(float);
     void *yscratch = NULL;
     if (accumulate) VD_TRY(c->a.alloc(c->a.user, &yscratch, ybytes, err));
     size_t wsb = 0;
@@ -170,9 +171,11 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
         const cudnnConvolutionFwdAlgoPerf_t *q = &perf[i];
         if (q->status != CUDNN_STATUS_SUCCESS || q->memory > wsb) continue;
         if (q->mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue; // may round fp32 to fp16
-        if (c->strict && q->mathType != CUDNN_FMA_MATH) continue;
+        if (c->strict && q->mathType == CUDNN_TENSOR_OP_MATH) continue;
         p->algo = q->algo;
-        p->math = q->mathType;
+        // strict fp32 runs every algorithm with FMA math (the descriptor's math type during the
+        // timing runs); otherwise the math type the timing used
+        p->math = c->strict ? CUDNN_FMA_MATH : q->mathType;
         p->ws = q->memory;
         p->ms = q->time;
         VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, p->math));
@@ -216,11 +219,10 @@ static vd_status plan_get(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const 
 
 extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const float *x, const float *w,
                                        float *y, bool accumulate, vd_error *err) {
-    if (s->cin < 1 || s->cout < 1 || s->kt < 1 || s->kh < 1 || s->kw < 1 || s->ti < s->kt || s->h < 1 || s->w < 1 ||
-        !(s->kh & 1) || !(s->kw & 1))
+    if (s->cin < 1 || s->cout < 1 || s->kt < 1 || s->kh < 1 || s->kw < 1 || s->ti < s->kt || s->h < 1 || s->w < 1)
         return vd_error_set(err, VD_ERR_INVALID_ARG,
-                            "vd_cudnn_conv_run: cin %d cout %d kernel %dx%dx%d input %dx%dx%d; need sizes >= 1, odd "
-                            "kh and kw, input frames >= kt",
+                            "vd_cudnn_conv_run: cin %d cout %d kernel %dx%dx%d input %dx%dx%d; need sizes >= 1 and "
+                            "input frames >= kt",
                             s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w);
     conv_plan *p = NULL;
     VD_TRY(plan_get(c, s, x, w, y, accumulate, &p, err));

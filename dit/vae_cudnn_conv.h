@@ -2,8 +2,9 @@
 // batch 1, stride 1, zero padding in space only (the time context comes from the caller's
 // feature cache, written in front of the input frames).
 //
-//   y[To, H, W, Cout] (=, or += with accumulate) sum over (a, b, c, ci) of
-//       x[d + a, y + b - kh/2, x + c - kw/2, ci] * w[co, a, b, c, ci]         To = Ti - kt + 1
+//   y[To, Ho, Wo, Cout] (=, or += with accumulate) sum over (a, b, c, ci) of
+//       x[d + a, y + b - kh/2, x + c - kw/2, ci] * w[co, a, b, c, ci]
+//   To = Ti - kt + 1, Ho = H + 2 (kh/2) - kh + 1 (H for odd kh, H + 1 for even), Wo likewise
 //
 // No bias: the runner adds each conv's bias in the kernel that next reads the output.
 // Precision: fp32 tensors with TF32 tensor-core math permitted (what torch uses for cuDNN convs by
@@ -35,6 +36,8 @@ typedef struct {
     int cin, cout, kt, kh, kw;
     int ti, h, w;     // input frames (cache frames included), height, width
 } vd_cudnn_conv_shape;
+
+static inline int vd_cudnn_conv_out_dim(int n, int k) { return n + 2 * (k / 2) - k + 1; }
 
 // stream: cudaStream_t. ws_limit: the most workspace bytes an algorithm may use.
 vd_status vd_cudnn_conv_create(vd_cudnn_conv **out, void *stream, const vd_cudnn_allocator *a, size_t ws_limit,

@@ -55,6 +55,9 @@ float *vdn_w(const vdn_dev *d, const float *host) {
     return NULL;
 }
 
+// The phase weights are registered under the conv struct's address (no weight array has it).
+float *vdn_w_phases(const vdn_dev *d, const vd_vae_conv *cv) { return vdn_w(d, (const float *)(const void *)cv); }
+
 int vdn_cout(const vd_vae *v, const vd_vae_conv *cv) { return cv == &v->conv_out ? (cv->cout + 3) & ~3 : cv->cout; }
 
 // Copies n floats (host) into a new device buffer registered under key.
@@ -90,6 +93,32 @@ static vd_status upload_conv(vd_vae *v, vdn_dev *d, const vd_vae_conv *cv, vd_er
     vd_status st = put(d, cv->w, re, nw, err);
     if (st == VD_OK) st = put(d, cv->b, bias, (size_t)coutd, err);
     free(re);
+    return st;
+}
+
+// Nearest x2 upsampling then a 3x3 conv (pad 1): output row 2y + py reads source rows
+// y - 1 + py + a (a = 0, 1) with the 3x3 rows lo..hi below summed, likewise for columns.
+static vd_status upload_phases(vdn_dev *d, const vd_vae_conv *cv, vd_error *err) {
+    static const int lo[2][2] = {{0, 1}, {0, 2}}, hi[2][2] = {{0, 2}, {1, 2}}; // [py][a]
+    VD_ASSERT(cv->kt == 1 && cv->kh == 3 && cv->kw == 3);
+    const int co = cv->cout, ci = cv->cin;
+    const size_t n = (size_t)4 * co * 4 * ci;
+    float *w4 = (float *)calloc(n, sizeof(float));
+    if (!w4) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
+    for (int py = 0; py < 2; py++)
+        for (int px = 0; px < 2; px++)
+            for (int o = 0; o < co; o++)
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++)
+                        for (int i = 0; i < ci; i++) {
+                            double sum = 0;
+                            for (int r = lo[py][a]; r <= hi[py][a]; r++)
+                                for (int q = lo[px][b]; q <= hi[px][b]; q++)
+                                    sum += cv->w[(((size_t)o * ci + i) * 3 + r) * 3 + q];
+                            w4[((((size_t)(2 * py + px) * co + o) * 2 + a) * 2 + b) * ci + i] = (float)sum;
+                        }
+    vd_status st = put(d, (const float *)(const void *)cv, w4, n, err);
+    free(w4);
     return st;
 }
 
@@ -134,6 +163,7 @@ static vd_status dev_init(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev *d, vd
         for (int j = 0; j < u->n_res; j++) VD_TRY(upload_res(v, d, &u->res[j], err));
         if (u->up.mode == VD_VAE_UP_3D) VD_TRY(upload_conv(v, d, &u->up.time_conv, err));
         if (u->up.mode != VD_VAE_UP_NONE) VD_TRY(upload_conv(v, d, &u->up.conv, err));
+        if (u->up.mode != VD_VAE_UP_NONE) VD_TRY(upload_phases(d, &u->up.conv, err));
     }
     VD_TRY(upload_norm(d, &v->norm_out, err));
     VD_TRY(upload_conv(v, d, &v->conv_out, err));

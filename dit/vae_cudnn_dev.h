@@ -42,5 +42,8 @@ void vdn_free(vdn_dev *d, vdn_buf *b);
 vd_status vdn_dev_get(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev **out, vd_error *err);
 // Device copy of a host weight array uploaded by vdn_dev_get (VD_ASSERT when absent).
 float *vdn_w(const vdn_dev *d, const float *host);
+// The phase weights of an upsampler's 3x3 conv (see vae_cudnn.cu): [4 cout, 1, 2, 2, cin], phase
+// ph = 2 py + px, each 2x2 kernel the sums of the 3x3 taps that read the same source pixel.
+float *vdn_w_phases(const vdn_dev *d, const vd_vae_conv *cv);
 // Output channels of conv cv on the device (cout rounded up to 4 for conv_out).
 int vdn_cout(const vd_vae *v, const vd_vae_conv *cv);

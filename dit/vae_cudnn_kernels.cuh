@@ -75,6 +75,43 @@ __global__ void vdn_up_kernel(float *P, int Tz, const float *x, const float *pbx
     }
 }
 
+// Upsample conv input without the x2 (phase form, see vae_cudnn.cu): Z[f, p, c] (Tz frames of
+// HW positions) = frame f of [x frame 0 if skip] ++ interleave(y) (pending biases pbx, pby added),
+// y [n, HW, 2C] the time conv output (channel k*C + c -> frame 2i + k); without y, x frame f.
+__global__ void vdn_interleave_kernel(float *Z, int Tz, const float *x, const float *pbx, const float *y,
+                                      const float *pby, int skip, int C, int64_t HW) {
+    const int64_t total = (int64_t)Tz * HW * C;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        const int c = (int)(i % C);
+        const int64_t q = i / C, p = q % HW;
+        const int f = (int)(q / HW);
+        float v;
+        if (!y) {
+            v = x[((int64_t)f * HW + p) * C + c] + (pbx ? pbx[c] : 0.0f);
+        } else if (skip && f == 0) {
+            v = x[p * C + c] + (pbx ? pbx[c] : 0.0f);
+        } else {
+            const int j = f - skip, fi = j >> 1, k = j & 1;
+            v = y[((int64_t)fi * HW + p) * 2 * C + k * C + c] + pby[k * C + c];
+        }
+        Z[i] = v;
+    }
+}
+
+// Phase outputs to the x2 frame: out[f, 2y + py, 2x + px, o] = R[f, y + py, x + px, (2 py + px) Cout + o]
+// + bias[o], R [T, H + 1, W + 1, 4 Cout].
+__global__ void vdn_phase_out_kernel(float *out, const float *R, const float *bias, int Cout, int T, int H, int W) {
+    const int H2 = 2 * H, W2 = 2 * W;
+    const int64_t total = (int64_t)T * H2 * W2 * Cout;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        const int o = (int)(i % Cout);
+        const int64_t q = i / Cout;
+        const int X = (int)(q % W2), Y = (int)((q / W2) % H2), f = (int)(q / ((int64_t)W2 * H2));
+        const int py = Y & 1, px = X & 1, yy = (Y >> 1) + py, xx = (X >> 1) + px;
+        out[i] = R[(((int64_t)f * (H + 1) + yy) * (W + 1) + xx) * 4 * Cout + (2 * py + px) * Cout + o] + bias[o];
+    }
+}
+
 // Decoder output to the host layout: out[c, f, p] = y[f, p, c] (channel stride cy) + bias[c], c < C.
 __global__ void vdn_out_kernel(float *out, const float *y, const float *bias, int C, int cy, int64_t HW, int T) {
     const int64_t total = (int64_t)C * T * HW;

@@ -45,6 +45,8 @@ def main():
     ap.add_argument("--convs", default="cudnn,gemm",
                     help="CUDA conv implementations of bench_vae to run (cudnn: channels-last cuDNN runner; gemm: cuBLAS GEMM runner)")
     ap.add_argument("--precs", default="tf32,fp32", help="CUDA precisions of bench_vae to run (tf32, fp32)")
+    ap.add_argument("--profile", action="store_true",
+                    help="VDIT_VAE_PROFILE=1 for the cudnn runs: prints the device time of the cuDNN convs vs the rest")
     ap.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke test of this script)")
     ap.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "results"))
     args = ap.parse_args()
@@ -115,6 +117,8 @@ def main():
     runs = [(c, p) for c in args.convs.split(",") for p in args.precs.split(",")] if cuda else [("cpu", "fp32")]
     for conv, prec in runs:
         env = dict(os.environ, VDIT_VAE_FP32="1" if prec == "fp32" else "0")
+        if args.profile:
+            env["VDIT_VAE_PROFILE"] = "1"
         p = subprocess.run(cmd + (["--conv", conv] if cuda else []), capture_output=True, text=True, env=env)
         if p.returncode == 2 and conv == "cudnn":
             print(f"bench_vae --conv cudnn unavailable (build without cuDNN): {p.stderr.strip()}", file=sys.stderr)
@@ -122,6 +126,9 @@ def main():
         if p.returncode != 0:
             print(p.stderr, file=sys.stderr)
             sys.exit(f"bench_vae failed ({conv}, {prec}): rc {p.returncode}")
+        for line in p.stderr.splitlines():
+            if "profile" in line:
+                print(f"[{conv} {prec}] {line}")
         j = json.loads(p.stdout.strip().splitlines()[-1])
         label = (f"conv {j.get('conv', conv)}, {prec}" if cuda else prec)
         row = dict(impl=f"vdit bench_vae ({label}, chunk {args.chunk})", seconds=j["seconds"],
