@@ -136,6 +136,14 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+#ifdef VDIT_HAVE_CUDA
+    if (o.device == VD_DEVICE_CUDA) { // the pool's high-water mark of the timed decode only (torch resets its peak too)
+        cudaMemPool_t pool;
+        uint64_t zero = 0;
+        if (cudaDeviceGetDefaultMemPool(&pool, o.cuda_device) == cudaSuccess)
+            cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &zero);
+    }
+#endif
     if (out) {
         sk.video = malloc((size_t)(3 * sk.f * sk.h * sk.w) * sizeof(float));
         if (!sk.video) return 1;

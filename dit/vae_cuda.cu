@@ -456,6 +456,7 @@ static vd_status cuda_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_decod
     VD_TRY(vae_dev_init(v, o, err));
     vae_dev *d = (vae_dev *)v->dev;
     d->fp32 = o->cuda_fp32; // tiles of one decode run one after the other: one mode per decode
+    d->peak = d->live;      // the peak of this decode (torch's counterpart is reset after its warm-up too)
     VAE_CUBLAS_TRY(err, cublasSetMathMode(d->blas, d->fp32 ? CUBLAS_DEFAULT_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
     vd_vae_runner *r = (vd_vae_runner *)calloc(1, sizeof *r);
     if (!r) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cuda: out of memory");

@@ -387,6 +387,7 @@ static vd_status cudnn_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_deco
                               vd_error *err) {
     vdn_dev *d = NULL;
     VD_TRY(vdn_dev_get(v, o, &d, err));
+    d->peak = d->live; // the peak of this decode (torch's counterpart is reset after its warm-up too)
     vd_vae_runner *r = (vd_vae_runner *)calloc(1, sizeof *r);
     if (!r) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
     r->v = v;

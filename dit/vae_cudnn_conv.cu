@@ -27,6 +27,7 @@ typedef struct {
     cudnnMathType_t math;
     size_t ws;
     float ms;
+    bool acc_by_add;  // beta = 1 was refused for this algorithm: accumulate through a scratch output
 } conv_plan;
 
 struct vd_cudnn_conv {
@@ -162,6 +163,15 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
                                                               accumulate ? yscratch : (void *)y, max_n, &n, perf, ws, wsb);
     if (ws) c->a.release(c->a.user, ws, wsb);
     if (yscratch) c->a.release(c->a.user, yscratch, ybytes);
+    if (st != CUDNN_STATUS_SUCCESS) {
+        // the timing runs failed (e.g. out of memory inside cuDNN): take cuDNN's heuristic order
+        VD_LOGW("vae_cudnn: cudnnFindConvolutionForwardAlgorithmEx failed (%s) for cin %d cout %d kernel %dx%dx%d "
+                "input %dx%dx%d; using cudnnGetConvolutionForwardAlgorithm_v7",
+                cudnnGetErrorString(st), s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w);
+        n = 0;
+        st = cudnnGetConvolutionForwardAlgorithm_v7(c->h, p->xd, p->wd, p->cd, p->yd, max_n, &n, perf);
+        wsb = c->ws_limit;
+    }
     if (st != CUDNN_STATUS_SUCCESS)
         return vd_error_set(err, VD_ERR_CUDA,
                             "vd_cudnn_conv: cudnnFindConvolutionForwardAlgorithmEx (cin %d cout %d kernel %dx%dx%d input "
@@ -226,10 +236,34 @@ extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_sha
                             s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w);
     conv_plan *p = NULL;
     VD_TRY(plan_get(c, s, x, w, y, accumulate, &p, err));
-    void *ws = NULL;
+    void *ws = NULL, *tmp = NULL;
+    size_t tmp_bytes = 0;
     if (p->ws) VD_TRY(c->a.alloc(c->a.user, &ws, p->ws, err));
-    const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-    cudnnStatus_t st = cudnnConvolutionForward(c->h, &one, p->xd, x, p->wd, w, p->cd, p->algo, ws, p->ws, &beta, p->yd, y);
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t st = CUDNN_STATUS_NOT_SUPPORTED;
+    if (!accumulate || !p->acc_by_add) {
+        st = cudnnConvolutionForward(c->h, &one, p->xd, x, p->wd, w, p->cd, p->algo, ws, p->ws, accumulate ? &one : &zero,
+                                     p->yd, y);
+        if (st == CUDNN_STATUS_NOT_SUPPORTED && accumulate) {
+            VD_LOGW("vae_cudnn: algorithm %d refused beta = 1 (cin %d cout %d kernel %dx%dx%d); accumulating through a "
+                    "scratch output",
+                    (int)p->algo, s->cin, s->cout, s->kt, s->kh, s->kw);
+            p->acc_by_add = true;
+        }
+    }
+    if (accumulate && p->acc_by_add) {
+        // y += conv(x): the conv into a scratch, then cudnnAddTensor (y = 1 * scratch + 1 * y)
+        tmp_bytes = (size_t)s->cout * (s->ti - s->kt + 1) * vd_cudnn_conv_out_dim(s->h, s->kh) *
+                    vd_cudnn_conv_out_dim(s->w, s->kw) * sizeof(float);
+        vd_status as = c->a.alloc(c->a.user, &tmp, tmp_bytes, err);
+        if (as != VD_OK) {
+            if (ws) c->a.release(c->a.user, ws, p->ws);
+            return as;
+        }
+        st = cudnnConvolutionForward(c->h, &one, p->xd, x, p->wd, w, p->cd, p->algo, ws, p->ws, &zero, p->yd, tmp);
+        if (st == CUDNN_STATUS_SUCCESS) st = cudnnAddTensor(c->h, &one, p->yd, tmp, &one, p->yd, y);
+        c->a.release(c->a.user, tmp, tmp_bytes);
+    }
     if (ws) c->a.release(c->a.user, ws, p->ws);
     if (st != CUDNN_STATUS_SUCCESS)
         return vd_error_set(err, VD_ERR_CUDA,
