@@ -5,7 +5,8 @@
 // LSE, row scale, empty rows -> O = 0, LSE = -inf); checked by tests/gpu/test_attn_flash_cuda.c.
 //
 // Block: 2 warpgroups (256 threads), 128 query rows (64 per warpgroup), kv tiles of 128 keys.
-//   Q (128 x 128 bf16) is copied to registers once (ldmatrix, the wgmma A-fragment layout),
+//   Q (128 x 128 bf16) stays in shared memory; its A fragments are read with ldmatrix (the wgmma
+//   A-fragment layout) before each tile's S GEMM (see the note there: not once, on purpose),
 //   S = Q K^T : 8 x wgmma m64n128k16, A from registers, B = K tile in shared memory (K-major),
 //   online softmax on the S accumulators (fp32, log2 domain, as flash_fwd.cuh),
 //   O += P V  : 8 x wgmma m64n128k16, A = P (bf16 registers), B = V tile (N-major, transposed).
@@ -147,12 +148,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
     fence_proxy_async();
     __syncthreads();
 
-    // Q fragments: warp rows wrow..wrow+15 of the block; lane -> row lane & 15, chunk 2kk + lane / 16
-    const int wrow = wgi * 64 + wq * 16;
-    uint32_t qf[8][4];
-#pragma unroll
-    for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
-    fence_regs(qf);
+    const int wrow = wgi * 64 + wq * 16;   // first of this warp's 16 rows inside the q tile
 
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
 #pragma unroll
@@ -175,10 +171,20 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
             __syncthreads();
         }
         // ---- S = Q K^T ----
+        // Q fragments (warp rows wrow..wrow+15; lane -> row lane & 15, chunk 2kk + lane / 16) are
+        // re-read from sQ every tile on purpose. Loaded once before the loop, ptxas (CUDA 13.0)
+        // gave their registers away inside the loop (mask temporaries, then the P operand of the
+        // P V wgmma) although the next tile's S wgmma still reads them: every tile after the first
+        // was computed as P(previous tile) K^T. The 8 ldmatrix per tile are cheap and keep the Q
+        // registers live only from here to the S wait.
+        uint32_t qf[8][4];
+#pragma unroll
+        for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
         float s[64];
 #pragma unroll
         for (int i = 0; i < 64; i++) s[i] = 0.f;
         fence_regs(s);
+        fence_regs(qf);
         wg_fence();
 #pragma unroll
         for (int kk = 0; kk < 8; kk++)   // scale_d = 0 on the first k step: S = Q K^T, not S +=
