@@ -28,6 +28,8 @@ static void usage(FILE *f) {
             "  --tile-stride N    tile stride in latent pixels (default 24)\n"
             "  --device cpu|cuda  (default cpu)\n"
             "  --fp32             CUDA GEMMs in full fp32 (default TF32 inputs, fp32 accumulate)\n"
+            "  --conv auto|gemm|cudnn  CUDA convolutions: cuDNN (channels-last runner) or cuBLAS GEMMs\n"
+            "                     (default auto: cudnn when this build has cuDNN)\n"
             "  --fps N            video frame rate (default 16)\n"
             "  --crf N            video quality (codec default when omitted)\n");
 }
@@ -99,6 +101,11 @@ int cmd_vae_decode(int argc, char **argv) {
         } else if (!strcmp(a, "--no-denorm")) { o.denormalize = false;
         } else if (!strcmp(a, "--tile")) { o.tiling = true;
         } else if (!strcmp(a, "--fp32")) { o.cuda_fp32 = true;
+        } else if (!strcmp(a, "--conv")) { NEED_VALUE
+            if (vd_vae_conv_impl_parse(v, &o.cuda_conv) != 0) {
+                fprintf(stderr, "vdit vae-decode: --conv '%s' must be auto, gemm or cudnn\n", v);
+                return 2;
+            }
         } else if (!strcmp(a, "--chunk")) { NEED_VALUE if (parse_int(a, v, 1, 100000, &o.chunk_frames)) return 2;
         } else if (!strcmp(a, "--tile-size")) { NEED_VALUE if (parse_int(a, v, 1, 100000, &tile_size)) return 2; o.tiling = true;
         } else if (!strcmp(a, "--tile-stride")) { NEED_VALUE if (parse_int(a, v, 1, 100000, &tile_stride)) return 2; o.tiling = true;

@@ -352,17 +352,21 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
     // the conv input: x itself when nothing is interleaved and no bias is pending, else Z
     vdn_buf Z = {}, R = {};
     const float *zin = x->b.p;
+    const int co = u->conv.cout, gz = C % 4 ? 1 : 4, go = co % 4 ? 1 : 4;
+    const int64_t no = (int64_t)Tz * 4 * HW * co;
+    if (st == VD_OK && ((int64_t)Tz * HW * C / gz >= INT32_MAX || no / go >= INT32_MAX))
+        st = vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: upsampler of %d frames of %dx%dx%d; use tiling or smaller chunks",
+                          Tz, 2 * H, 2 * W, co);
     if (st == VD_OK && (n > 0 || x->pb)) {
         st = vdn_alloc(d, &Z, (size_t)Tz * HW * C * sizeof(float), err);
         if (st == VD_OK) {
-            vdn_interleave_kernel<<<vdn_grid((int64_t)Tz * HW * C, 256), 256, 0, d->stream>>>(
-                Z.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb, skip, C, HW);
+            vdn_interleave_kernel<<<vdn_grid((int64_t)Tz * HW * C / gz, 256), 256, 0, d->stream>>>(
+                Z.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb, skip, C, (int)HW, gz);
             st = launch_check("vdn_interleave_kernel", err);
         }
         zin = Z.p;
     }
     vdn_free(d, &y.b);
-    const int co = u->conv.cout;
     if (st == VD_OK) st = vdn_alloc(d, &R, (size_t)Tz * (H + 1) * (W + 1) * 4 * co * sizeof(float), err);
     if (st == VD_OK) {
         const vd_cudnn_conv_shape s = {C, 4 * co, 1, 2, 2, Tz, H, W};
@@ -370,11 +374,11 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
     }
     vdn_free(d, &Z);
     vdn_free(d, &x->b);
-    const int64_t no = (int64_t)Tz * 4 * HW * co;
     if (st == VD_OK) st = vdn_alloc(d, &out.b, (size_t)no * sizeof(float), err);
     if (st == VD_OK) {
         out.c = co, out.t = Tz, out.h = 2 * H, out.w = 2 * W, out.pb = NULL;
-        vdn_phase_out_kernel<<<vdn_grid(no, 256), 256, 0, d->stream>>>(out.b.p, R.p, vdn_w(d, u->conv.b), co, Tz, H, W);
+        vdn_phase_out_kernel<<<vdn_grid(no / go, 256), 256, 0, d->stream>>>(out.b.p, R.p, vdn_w(d, u->conv.b), co, Tz, H,
+                                                                            W, go);
         st = launch_check("vdn_phase_out_kernel", err);
     }
     vdn_free(d, &R);
@@ -465,9 +469,11 @@ static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t 
     vdn_buf o = {};
     const int oc = v->conv_out.cout;
     const int64_t HW = (int64_t)y.h * y.w, no = (int64_t)oc * y.t * HW;
+    if (st == VD_OK && no >= INT32_MAX)
+        st = vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: %lld output values in one chunk; use smaller chunks", (long long)no);
     if (st == VD_OK) st = vdn_alloc(d, &o, (size_t)no * sizeof(float), err);
     if (st == VD_OK) {
-        vdn_out_kernel<<<vdn_grid(no, 256), 256, 0, d->stream>>>(o.p, y.b.p, y.pb, oc, y.c, HW, y.t);
+        vdn_out_kernel<<<vdn_grid(no, 256), 256, 0, d->stream>>>(o.p, y.b.p, y.pb, oc, y.c, (int)HW, y.t);
         st = launch_check("vdn_out_kernel", err);
     }
     vdn_free(d, &y.b);

@@ -75,50 +75,64 @@ __global__ void vdn_up_kernel(float *P, int Tz, const float *x, const float *pbx
     }
 }
 
+// The elementwise layout kernels below give each thread one position and a group of g channels
+// (g = 4, float4 loads and stores, when the channel count is a multiple of 4; else 1) and index
+// in 32 bits: their callers check that the number of groups is below 2^31.
+static __device__ __forceinline__ void vdn_add4(float *dst, const float *a, const float *b) {
+    float4 v = *reinterpret_cast<const float4 *>(a);
+    if (b) {
+        const float4 w = *reinterpret_cast<const float4 *>(b);
+        v.x += w.x, v.y += w.y, v.z += w.z, v.w += w.w;
+    }
+    *reinterpret_cast<float4 *>(dst) = v;
+}
+
 // Upsample conv input without the x2 (phase form, see vae_cudnn.cu): Z[f, p, c] (Tz frames of
 // HW positions) = frame f of [x frame 0 if skip] ++ interleave(y) (pending biases pbx, pby added),
 // y [n, HW, 2C] the time conv output (channel k*C + c -> frame 2i + k); without y, x frame f.
 __global__ void vdn_interleave_kernel(float *Z, int Tz, const float *x, const float *pbx, const float *y,
-                                      const float *pby, int skip, int C, int64_t HW) {
-    const int64_t total = (int64_t)Tz * HW * C;
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
-        const int c = (int)(i % C);
-        const int64_t q = i / C, p = q % HW;
-        const int f = (int)(q / HW);
-        float v;
-        if (!y) {
-            v = x[((int64_t)f * HW + p) * C + c] + (pbx ? pbx[c] : 0.0f);
-        } else if (skip && f == 0) {
-            v = x[p * C + c] + (pbx ? pbx[c] : 0.0f);
+                                      const float *pby, int skip, int C, int HW, int g) {
+    const unsigned G = (unsigned)(C / g), total = (unsigned)Tz * (unsigned)HW * G;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const unsigned gi = i % G, q = i / G, p = q % (unsigned)HW, f = q / (unsigned)HW, c = gi * g;
+        const float *src, *b;
+        if (!y || (skip && f == 0)) {
+            src = x + ((size_t)(y ? 0 : f) * HW + p) * C + c;
+            b = pbx ? pbx + c : NULL;
         } else {
-            const int j = f - skip, fi = j >> 1, k = j & 1;
-            v = y[((int64_t)fi * HW + p) * 2 * C + k * C + c] + pby[k * C + c];
+            const unsigned j = f - skip, fi = j >> 1, k = j & 1;
+            src = y + ((size_t)fi * HW + p) * 2 * C + k * C + c;
+            b = pby + k * C + c;
         }
-        Z[i] = v;
+        float *dst = Z + (size_t)q * C + c;
+        if (g == 4) vdn_add4(dst, src, b);
+        else dst[0] = src[0] + (b ? b[0] : 0.0f);
     }
 }
 
 // Phase outputs to the x2 frame: out[f, 2y + py, 2x + px, o] = R[f, y + py, x + px, (2 py + px) Cout + o]
 // + bias[o], R [T, H + 1, W + 1, 4 Cout].
-__global__ void vdn_phase_out_kernel(float *out, const float *R, const float *bias, int Cout, int T, int H, int W) {
-    const int H2 = 2 * H, W2 = 2 * W;
-    const int64_t total = (int64_t)T * H2 * W2 * Cout;
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
-        const int o = (int)(i % Cout);
-        const int64_t q = i / Cout;
-        const int X = (int)(q % W2), Y = (int)((q / W2) % H2), f = (int)(q / ((int64_t)W2 * H2));
-        const int py = Y & 1, px = X & 1, yy = (Y >> 1) + py, xx = (X >> 1) + px;
-        out[i] = R[(((int64_t)f * (H + 1) + yy) * (W + 1) + xx) * 4 * Cout + (2 * py + px) * Cout + o] + bias[o];
+__global__ void vdn_phase_out_kernel(float *out, const float *R, const float *bias, int Cout, int T, int H, int W,
+                                     int g) {
+    const unsigned W2 = 2u * W, H2 = 2u * H, G = (unsigned)(Cout / g), total = (unsigned)T * H2 * W2 * G;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const unsigned gi = i % G, q = i / G;
+        const unsigned X = q % W2, r = q / W2, Y = r % H2, f = r / H2;
+        const unsigned py = Y & 1, px = X & 1, yy = (Y >> 1) + py, xx = (X >> 1) + px, c = gi * g;
+        const float *src = R + (((size_t)f * (H + 1) + yy) * (W + 1) + xx) * 4 * Cout + (2 * py + px) * Cout + c;
+        float *dst = out + (size_t)q * Cout + c;
+        if (g == 4) vdn_add4(dst, src, bias + c);
+        else dst[0] = src[0] + bias[c];
     }
 }
 
 // Decoder output to the host layout: out[c, f, p] = y[f, p, c] (channel stride cy) + bias[c], c < C.
-__global__ void vdn_out_kernel(float *out, const float *y, const float *bias, int C, int cy, int64_t HW, int T) {
-    const int64_t total = (int64_t)C * T * HW;
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t p = i % HW;
-        const int f = (int)((i / HW) % T), c = (int)(i / (HW * T));
-        out[i] = y[((int64_t)f * HW + p) * cy + c] + bias[c];
+// 32-bit indices: the caller checks C * T * HW < 2^31.
+__global__ void vdn_out_kernel(float *out, const float *y, const float *bias, int C, int cy, int HW, int T) {
+    const unsigned total = (unsigned)C * T * HW;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const unsigned p = i % (unsigned)HW, r = i / (unsigned)HW, f = r % (unsigned)T, c = r / (unsigned)T;
+        out[i] = y[((size_t)f * HW + p) * cy + c] + bias[c];
     }
 }
 

@@ -45,3 +45,4 @@ static inline cudaError_t cudaEventCreate(cudaEvent_t *e) { *e = (void *)1; retu
 static inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) { return 0; }
 static inline cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t) { *ms = 0; return 0; }
 static inline cudaError_t cudaEventDestroy(cudaEvent_t) { return 0; }
+struct float4 { float x, y, z, w; };

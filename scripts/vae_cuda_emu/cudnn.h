@@ -3,6 +3,8 @@
 // cudnnConvolutionForward is a direct NDHWC cross-correlation with alpha/beta. The "find" returns
 // a result that must be skipped (allow-conversion math) before a usable one, and fills its output
 // buffer with NaN, so a runner that lets the timing runs overwrite live data shows it.
+// EMU_CUDNN_NO_BETA=1 makes accumulating convolutions (beta != 0) fail with NOT_SUPPORTED;
+// EMU_CUDNN_FIND_FAIL=1 makes the timed search fail (the runner then takes the heuristic order).
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -59,6 +61,8 @@ static inline cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void *a
     int od[5];
     if (cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
     if (cd->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return CUDNN_STATUS_NOT_SUPPORTED;
+    // EMU_CUDNN_NO_BETA=1: refuse accumulation (exercises the runner's scratch-and-add path)
+    if (*(const float *)beta != 0.0f && getenv("EMU_CUDNN_NO_BETA") && getenv("EMU_CUDNN_NO_BETA")[0] == '1') return CUDNN_STATUS_NOT_SUPPORTED;
     const float *x = (const float *)xv, *w = (const float *)wv; float *y = (float *)yv;
     const float a = *(const float *)alpha, b = *(const float *)beta;
     const int Ci = xd->dims[1], D = xd->dims[2], H = xd->dims[3], W = xd->dims[4];
@@ -89,6 +93,7 @@ static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t
                                                                    cudnnConvolutionFwdAlgoPerf_t *perf, void *, size_t ws) {
     int od[5];
     if (req < 2 || cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
+    if (getenv("EMU_CUDNN_FIND_FAIL") && getenv("EMU_CUDNN_FIND_FAIL")[0] == '1') return CUDNN_STATUS_NOT_SUPPORTED;
     size_t ny = (size_t)od[0] * od[1] * od[2] * od[3] * od[4];
     memset(y, 0xff, ny * sizeof(float)); // the timing runs leave garbage in y
     memset(perf, 0, 2 * sizeof *perf);
@@ -96,5 +101,24 @@ static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t
     perf[1].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, perf[1].mathType = (cudnnMathType_t)cd->math, perf[1].time = 1.0f;
     perf[1].memory = ws < 4096 ? ws : 4096;
     *n = 2;
+    return 0;
+}
+static inline cudnnStatus_t cudnnAddTensor(cudnnHandle_t, const void *alpha, cudnnTensorDescriptor_t ad, const void *A, const void *beta,
+                                           cudnnTensorDescriptor_t cd, void *C) {
+    if (memcmp(ad->dims, cd->dims, sizeof ad->dims)) return CUDNN_STATUS_BAD_PARAM;
+    size_t n = 1;
+    for (int i = 0; i < ad->nb; i++) n *= (size_t)ad->dims[i];
+    const float a = *(const float *)alpha, b = *(const float *)beta;
+    for (size_t i = 0; i < n; i++) ((float *)C)[i] = a * ((const float *)A)[i] + b * ((float *)C)[i];
+    return 0;
+}
+static inline cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t, cudnnTensorDescriptor_t xd, cudnnFilterDescriptor_t wd,
+                                                                   cudnnConvolutionDescriptor_t cd, cudnnTensorDescriptor_t yd, int req, int *n,
+                                                                   cudnnConvolutionFwdAlgoPerf_t *perf) {
+    int od[5];
+    if (req < 1 || cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
+    memset(perf, 0, sizeof *perf);
+    perf[0].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, perf[0].mathType = (cudnnMathType_t)cd->math, perf[0].time = -1.0f;
+    *n = 1;
     return 0;
 }
