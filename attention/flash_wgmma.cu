@@ -298,11 +298,8 @@ cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
 }   // namespace wg
 }   // namespace vdflash
 
-// 1 when the current device is sm_90 (H100/H200) and VDIT_FLASH_KERNEL is not "mma" (the
-// mma.sync kernel, kept for comparison and for other GPUs).
+// 1 when the current device is sm_90 (H100/H200): the kernels here are built for sm_90a only.
 extern "C" int vd_attn_wgmma_usable(void) {
-    const char *force = getenv("VDIT_FLASH_KERNEL");
-    if (force && !strcmp(force, "mma")) return 0;
     int dev = 0, major = 0, minor = 0;
     if (cudaGetDevice(&dev) != cudaSuccess) return 0;
     if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return 0;

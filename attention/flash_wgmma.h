@@ -21,9 +21,10 @@ vd_status vd_attn_wgmma_sparse(const void *args, int n_q_tiles, int B, void *str
 
 #include <stdlib.h>
 #include <string.h>
-// Dispatch policy: the wgmma kernels run only when VDIT_FLASH_KERNEL=wgmma (opt-in while their
-// multi-tile results are being fixed: tests/gpu/test_attn_flash_cuda.c fails with >= 2 kv tiles).
+// Dispatch policy: on sm_90 the wgmma kernels run unless VDIT_FLASH_KERNEL=mma (the mma.sync
+// kernel, kept for comparison and used by every other GPU, head dim 64 and 64-token tiles).
 static inline int vd_attn_wgmma_selected(void) {
     const char *k = getenv("VDIT_FLASH_KERNEL");
-    return k && !strcmp(k, "wgmma") && vd_attn_wgmma_usable();
+    if (k && !strcmp(k, "mma")) return 0;
+    return vd_attn_wgmma_usable();
 }

@@ -9,12 +9,12 @@ foreach(t test_attn_flash_cuda test_attn_mask_cuda test_attn_radial_cuda)
   vdit_add_test(NAME ${t} LABEL gpu SOURCES gpu/${t}.c ${VDIT_ATTN_TEST_COMMON} LIBS vdit_attention TIMEOUT 600)
   target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 endforeach()
-# The flash tests above run the mma.sync kernels of flash_fwd.cuh (the default); these rerun them
-# with VDIT_FLASH_KERNEL=wgmma: on sm_90 the Hopper kernels of flash_wgmma.cu (opt-in for now).
+# On sm_90 the flash tests above run the wgmma kernels of flash_wgmma.cu; these rerun them with
+# VDIT_FLASH_KERNEL=mma on the mma.sync kernels of flash_fwd.cuh (other GPUs, D 64, 64-token tiles).
 foreach(t test_attn_flash_cuda test_attn_radial_cuda)
-  add_test(NAME ${t}_wgmma COMMAND ${t} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-  set_tests_properties(${t}_wgmma PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 600
-    ENVIRONMENT "VDIT_SOURCE_DIR=${PROJECT_SOURCE_DIR};VDIT_BINARY_DIR=${PROJECT_BINARY_DIR};OMP_NUM_THREADS=2;OMP_WAIT_POLICY=PASSIVE;VDIT_FLASH_KERNEL=wgmma")
+  add_test(NAME ${t}_mma COMMAND ${t} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(${t}_mma PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 600
+    ENVIRONMENT "VDIT_SOURCE_DIR=${PROJECT_SOURCE_DIR};VDIT_BINARY_DIR=${PROJECT_BINARY_DIR};OMP_NUM_THREADS=2;OMP_WAIT_POLICY=PASSIVE;VDIT_FLASH_KERNEL=mma")
 endforeach()
 
 # The flash kernel's body on the CPU through a warp-instruction emulator (C++ host code): catches
