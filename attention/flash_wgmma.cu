@@ -104,9 +104,30 @@ __device__ __forceinline__ void wgmma_m64n128k16_rs(float (&d)[64], const uint32
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(scale_d), "n"(TRANS_B));
 }
+// d[64] (+)= A[64x16] * B[16x128], both from shared memory (descriptors, K-major: no transposes).
+__device__ __forceinline__ void wgmma_m64n128k16_ss(float (&d)[64], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+        "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+        :
+          "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+}
 #endif   // __CUDA_ARCH_FEAT_SM90_ALL
 
-template <bool SPARSE>
+template <bool SPARSE, bool QSMEM>
 __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
@@ -177,22 +198,37 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         // P V wgmma) although the next tile's S wgmma still reads them: every tile after the first
         // was computed as P(previous tile) K^T. The 8 ldmatrix per tile are cheap and keep the Q
         // registers live only from here to the S wait.
-        uint32_t qf[8][4];
-#pragma unroll
-        for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
+        // QSMEM: Q read by the MMA straight from sQ (K-major descriptor of this warpgroup's 64 rows):
+        // no Q registers at all.
         float s[64];
 #pragma unroll
         for (int i = 0; i < 64; i++) s[i] = 0.f;
         fence_regs(s);
-        fence_regs(qf);
-        wg_fence();
+        if (QSMEM) {
+            wg_fence();
 #pragma unroll
-        for (int kk = 0; kk < 8; kk++)   // scale_d = 0 on the first k step: S = Q K^T, not S +=
-            wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), kk > 0);
-        wg_commit();
-        wg_wait_all();
-        fence_regs(s);
-        fence_regs(qf);
+            for (int kk = 0; kk < 8; kk++) {
+                const uint32_t koff = (kk >> 2) * BKV * 128 + (kk & 3) * 32;
+                const uint32_t qoff = (kk >> 2) * BQ * 128 + wgi * 64 * 128 + (kk & 3) * 32;
+                wgmma_m64n128k16_ss(s, desc_sw128(sQ + qoff, 16, 1024), desc_sw128(sK + koff, 16, 1024), kk > 0);
+            }
+            wg_commit();
+            wg_wait_all();
+            fence_regs(s);
+        } else {
+            uint32_t qf[8][4];
+#pragma unroll
+            for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
+            fence_regs(qf);
+            wg_fence();
+#pragma unroll
+            for (int kk = 0; kk < 8; kk++)   // scale_d = 0 on the first k step: S = Q K^T, not S +=
+                wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), kk > 0);
+            wg_commit();
+            wg_wait_all();
+            fence_regs(s);
+            fence_regs(qf);
+        }
 
         // ---- masks: tail keys, window ----
         const int k0 = kv_start(it);
@@ -285,9 +321,9 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
 #endif
 }
 
-template <bool SPARSE>
+template <bool SPARSE, bool QSMEM>
 cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
-    auto kern = flash_wgmma_kernel<SPARSE>;
+    auto kern = flash_wgmma_kernel<SPARSE, QSMEM>;
     cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM);
     if (ce != cudaSuccess) return ce;
     dim3 grid((unsigned)n_q_tiles, (unsigned)a.NH, (unsigned)B);
@@ -317,7 +353,7 @@ extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, 
     a.dbg = wgmma_dbg();
     const int nqt = (p->N_q + vdflash::wg::BQ - 1) / vdflash::wg::BQ;
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = vdflash::wg::launch<false>(a, nqt, p->B, st);
+    cudaError_t ce = (a.dbg & 8) ? vdflash::wg::launch<false, true>(a, nqt, p->B, st) : vdflash::wg::launch<false, false>(a, nqt, p->B, st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<dense>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<dense>");
     return VD_OK;
@@ -328,7 +364,7 @@ extern "C" vd_status vd_attn_wgmma_sparse(const void *args, int n_q_tiles, int B
     vdflash::Args a = *static_cast<const vdflash::Args *>(args);
     a.dbg = wgmma_dbg();
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = vdflash::wg::launch<true>(a, n_q_tiles, B, st);
+    cudaError_t ce = (a.dbg & 8) ? vdflash::wg::launch<true, true>(a, n_q_tiles, B, st) : vdflash::wg::launch<true, false>(a, n_q_tiles, B, st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<sparse>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<sparse>");
     return VD_OK;
