@@ -109,10 +109,11 @@ static vd_status plan_descriptors(vd_cudnn_conv *c, conv_plan *p, vd_error *err)
     VDN_CUDNN_TRY(err, cudnnCreateTensorDescriptor(&p->yd));
     VDN_CUDNN_TRY(err, cudnnCreateFilterDescriptor(&p->wd));
     VDN_CUDNN_TRY(err, cudnnCreateConvolutionDescriptor(&p->cd));
+    const cudnnTensorFormat_t fmt = s->ncdhw ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
     const int xdim[5] = {1, s->cin, s->ti, s->h, s->w};
-    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 5, xdim));
+    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->xd, fmt, CUDNN_DATA_FLOAT, 5, xdim));
     const int wdim[5] = {s->cout, s->cin, s->kt, s->kh, s->kw};
-    VDN_CUDNN_TRY(err, cudnnSetFilterNdDescriptor(p->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, 5, wdim));
+    VDN_CUDNN_TRY(err, cudnnSetFilterNdDescriptor(p->wd, CUDNN_DATA_FLOAT, fmt, 5, wdim));
     const int pad[3] = {0, s->kh / 2, s->kw / 2}, one[3] = {1, 1, 1};
     VDN_CUDNN_TRY(err, cudnnSetConvolutionNdDescriptor(p->cd, 3, pad, one, one, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, c->strict ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
@@ -125,7 +126,7 @@ static vd_status plan_descriptors(vd_cudnn_conv *c, conv_plan *p, vd_error *err)
                             "kernel %dx%dx%d; expected [1, %d, %d, %d, %d]",
                             ydim[0], ydim[1], ydim[2], ydim[3], ydim[4], s->cin, s->ti, s->h, s->w, s->kt, s->kh, s->kw,
                             want[1], want[2], want[3], want[4]);
-    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 5, ydim));
+    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->yd, fmt, CUDNN_DATA_FLOAT, 5, ydim));
     return VD_OK;
 }
 

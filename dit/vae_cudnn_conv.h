@@ -35,6 +35,8 @@ typedef struct {
 typedef struct {
     int cin, cout, kt, kh, kw;
     int ti, h, w;     // input frames (cache frames included), height, width
+    int ncdhw;        // 0: the channels-last layouts above (the runner); 1: NCDHW tensors and
+                      // [cout, cin, kt, kh, kw] weights (PyTorch's layouts; bench_vae_conv compares)
 } vd_cudnn_conv_shape;
 
 static inline int vd_cudnn_conv_out_dim(int n, int k) { return n + 2 * (k / 2) - k + 1; }
