@@ -26,8 +26,11 @@ Phases:
              evaluation with diffusers' WanPipeline (scripts/tiny/score.py), vdit.json + tar again.
 
 The DiT phase gets whatever time is left of --total-seconds after --reserve-seconds for step 5.
-Run on the GPU machine (from the repository root):
-  python3 scripts/tiny/train.py --out /tmp/vdit-tiny --tar $OUT/vdit-tiny.tar --total-seconds 220
+Run on the GPU machine (from the repository root; about 220 s in all):
+  python3 scripts/tiny/train.py --out /tmp/vdit-tiny --tar $OUT/vdit-tiny.tar --resume-vae assets/vdit-tiny
+Reduced-scale CPU runs: VDIT_TINY_SIZE=32 VDIT_TINY_FRAMES=9 (dataset.py) and small --vae-batch,
+--pool, --batch; scripts/tiny/test_train.py checks the exactness claims; scripts/tiny/proof_dit.py
+is the CPU-sized proof of the DiT recipe.
 """
 import time
 T_START = time.time()   # the budget counts from here (imports included)
@@ -302,11 +305,11 @@ def main():
     ap.add_argument("--reserve-seconds", type=float, default=30, help="kept for saving + evaluation + tar")
     ap.add_argument("--resume-vae", default=None, help="start the VAE from this saved model folder")
     ap.add_argument("--vae-seconds", type=float, default=60)
-    ap.add_argument("--vae-batch", type=int, default=64)
+    ap.add_argument("--vae-batch", type=int, default=48)
     ap.add_argument("--vae-lr", type=float, default=5e-4)
     ap.add_argument("--fg-weight", type=float, default=1.0, help="object loss (mean over its pixels) weight vs background")
     ap.add_argument("--vae-crop", type=int, default=64, help="object-centred crop size of VAE training clips")
-    ap.add_argument("--vae-frames", type=int, default=9, help="frames (4k+1) of VAE training clips")
+    ap.add_argument("--vae-frames", type=int, default=17, help="frames (4k+1) of VAE training clips (17: all four causal chunks)")
     ap.add_argument("--vae-check", type=int, default=16, help="whole clips reconstructed to check the VAE")
     ap.add_argument("--pool", type=int, default=8192, help="clips encoded once for the DiT phase")
     ap.add_argument("--pool-chunk", type=int, default=128)
