@@ -4,7 +4,8 @@
 // on the same weights and latent and writes bench/results/vae_<date>.md).
 //
 //   bench_vae [--vae DIR | --random] [--input latent.safetensors] [--latent F,H,W] [--device cuda|cpu]
-//             [--chunk N] [--tile] [--fp32] [--conv auto|gemm|cudnn] [--warmup N] [--out video.safetensors]
+//             [--chunk N] [--tile] [--fp32 | --bf16] [--conv auto|gemm|cudnn] [--warmup N] [--out video.safetensors]
+// --bf16: bf16 convolutions (cuDNN runner only; env VDIT_VAE_BF16=1 too).
 // --conv: the CUDA convolution implementation (default auto = cudnn when built with cuDNN; env
 // VDIT_VAE_CONV sets the default too); the JSON line names the one that ran ("conv").
 #include <stdio.h>
@@ -59,6 +60,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) warmup = atoi(v), i++;
         else if (!strcmp(a, "--tile")) o.tiling = true;
         else if (!strcmp(a, "--fp32")) o.cuda_fp32 = true;
+        else if (!strcmp(a, "--bf16")) o.cuda_bf16 = true;
         else if (!strcmp(a, "--conv")) {
             if (vd_vae_conv_impl_parse(v, &o.cuda_conv) != 0) {
                 fprintf(stderr, "bench_vae: --conv auto|gemm|cudnn (got '%s')\n", v);
@@ -180,7 +182,7 @@ int main(int argc, char **argv) {
            "\"precision\": \"%s\", \"conv\": \"%s\"}\n",
            dev, c->z_dim, F, H, W, (long long)stats.frames, (long long)sk.h, (long long)sk.w, o.chunk_frames,
            o.tiling ? "true" : "false", stats.n_tiles, total, sk.first_frame_s, stats.peak_device_bytes, pool_high,
-           vd_host_peak_rss(), o.cuda_fp32 ? "fp32" : "tf32", conv);
+           vd_host_peak_rss(), o.cuda_bf16 ? "bf16" : o.cuda_fp32 ? "fp32" : "tf32", conv);
     free(sk.video);
     vd_tensor_free(&z);
     vd_st_close(in);

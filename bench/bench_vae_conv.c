@@ -1,6 +1,6 @@
 // cuDNN conv3d shapes of the Wan2.1 VAE decoder (480x832, one latent frame per chunk: the steady
 // state of bench_vae), timed alone: NDHWC (the vdit cuDNN runner's layout) vs NCDHW (PyTorch's,
-// what diffusers runs), TF32 allowed vs strict fp32, through dit/vae_cudnn_conv (algorithm found
+// what diffusers runs), TF32 allowed vs strict fp32 vs bf16 (the runner's --bf16 mode), through dit/vae_cudnn_conv (algorithm found
 // by timing, cached). Prints a table (ms per conv, TFLOPS) and writes
 // bench/results/vae_conv_<date>.md; the chosen algorithms go to the log.
 //
@@ -106,8 +106,10 @@ int main(int argc, char **argv) {
         cudaMemset(w, 0x3c, nw * 4);
         for (int layout = 0; layout < 2; layout++) {
             if (only && strcmp(only, layout ? "ncdhw" : "ndhwc")) continue;
-            for (int strict = 0; strict < 2; strict++) {
-                const vd_cudnn_conv_shape s = {q->cin, q->cout, q->kt, q->kh, q->kw, q->ti, q->h, q->w, layout};
+            for (int mode = 0; mode < 3; mode++) { // tf32, strict fp32, bf16
+                const int strict = mode == 1;
+                const char *mname = mode == 0 ? "tf32" : mode == 1 ? "fp32" : "bf16";
+                const vd_cudnn_conv_shape s = {q->cin, q->cout, q->kt, q->kh, q->kw, q->ti, q->h, q->w, layout, mode == 2};
                 vd_status st = vd_cudnn_conv_run(conv[strict], &s, x, w, y, false, &err); // finds the algorithm
                 cudaEvent_t e0, e1;
                 cudaEventCreate(&e0);
@@ -121,13 +123,12 @@ int main(int argc, char **argv) {
                 cudaEventDestroy(e0);
                 cudaEventDestroy(e1);
                 if (st != VD_OK) {
-                    OUT("| %s | %s | %s | failed: %s | - |\n", q->name, layout ? "NCDHW" : "NDHWC", strict ? "fp32" : "tf32",
-                        err.msg);
+                    OUT("| %s | %s | %s | failed: %s | - |\n", q->name, layout ? "NCDHW" : "NDHWC", mname, err.msg);
                     rc = 1;
                     continue;
                 }
                 ms /= iters;
-                OUT("| %s | %s | %s | %.3f | %.1f |\n", q->name, layout ? "NCDHW" : "NDHWC", strict ? "fp32" : "tf32", ms,
+                OUT("| %s | %s | %s | %.3f | %.1f |\n", q->name, layout ? "NCDHW" : "NDHWC", mname, ms,
                     flops / (ms * 1e-3) / 1e12);
             }
         }
@@ -135,7 +136,7 @@ int main(int argc, char **argv) {
     }
     OUT("\nCommand: `");
     for (int i = 0; i < argc; i++) OUT("%s%s", i ? " " : "", argv[i]);
-    OUT("`. Algorithms: the log lines \"vae_cudnn: conv ...\" (tf32 table first, then fp32).\n\n");
+    OUT("`. Algorithms: the log lines \"vae_cudnn: conv ...\" (tf32 and bf16 plans first, then fp32).\n\n");
     for (int k = 0; k < 2; k++) {
         vd_cudnn_conv_log_plans(conv[k]);
         vd_cudnn_conv_free(conv[k]);

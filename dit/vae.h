@@ -61,6 +61,8 @@ typedef struct {
     int cuda_device;       // device id for CUDA
     bool cuda_fp32;        // CUDA GEMMs in full fp32 (default: TF32 inputs, fp32 accumulate)
     vd_vae_conv_impl cuda_conv; // CUDA convolution implementation (default AUTO; env VDIT_VAE_CONV)
+    bool cuda_bf16;        // cuDNN runner only: conv operands and outputs in bf16 (fp32 accumulate;
+                           // everything between the convs stays fp32); env VDIT_VAE_BF16=1
     bool emit_overlap;     // untiled: frames of chunk k go to the callback on a helper thread while
                            // chunk k + 1 decodes (in order, one call at a time); default true,
                            // env VDIT_VAE_OVERLAP=0 turns it off

@@ -100,11 +100,22 @@ static void prof_chunk_end(vd_vae_runner *r) {
     r->n_chunks++;
 }
 
+// bf16 mode: a conv runs in bf16 when its channel counts suit the bf16 tensor-core kernels
+// (multiples of 8); the others (conv_out's 4 outputs, tiny test configs) stay f32.
+static bool conv_bf16(const vd_vae_runner *r, int cin, int cout) { return r->d->bf16 && cin % 8 == 0 && cout % 8 == 0; }
+
+// The device weights a cuDNN conv reads (key: the host array).
+static const void *conv_w(vd_vae_runner *r, const float *key, bool bf16) {
+    return bf16 ? (const void *)vdn_w16(r->d, key) : (const void *)vdn_w(r->d, key);
+}
+
 // y = conv(P) (or y += into y with acc): P [ti, H, W, s.cin] -> y [ti - kt + 1, Ho, Wo, s.cout]
 // (vae_cudnn_conv.h), weights wt. Cut in time when a tensor would pass VDN_MAX_TENSOR_ELEMS
-// (frames are contiguous: the pieces are pointer offsets).
-static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const float *P, int ti, const float *wt, float *y,
+// (frames are contiguous: the pieces are pointer offsets). s.bf16: P and wt are bf16; cuDNN
+// writes a bf16 output that vdn_bf16_out_kernel stores into (or adds to) the f32 y.
+static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *P, int ti, const void *wt, float *y,
                            bool acc, vd_error *err) {
+    vdn_dev *d = r->d;
     const int64_t hwi = (int64_t)s.h * s.w;
     const int64_t hwo = (int64_t)vd_cudnn_conv_out_dim(s.h, s.kh) * vd_cudnn_conv_out_dim(s.w, s.kw);
     const int64_t big = hwi * s.cin > hwo * s.cout ? hwi * s.cin : hwo * s.cout;
@@ -115,27 +126,41 @@ static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const float 
     const int to = ti - s.kt + 1;
     int piece = (int)(VDN_MAX_TENSOR_ELEMS / big) - (s.kt - 1);
     if (piece < 1) piece = 1;
+    const int64_t es = s.bf16 ? 2 : 4, ny = (int64_t)to * hwo * s.cout;
+    vdn_buf ys = {};
+    char *yc = (char *)y;
+    if (s.bf16) {
+        VD_TRY(vdn_alloc(d, &ys, (size_t)ny * 2, err));
+        yc = (char *)ys.p;
+    }
     cudaEvent_t e0, e1;
     const bool timed = prof_mark(r, &e0);
-    for (int f0 = 0; f0 < to; f0 += piece) {
+    vd_status st = VD_OK;
+    for (int f0 = 0; f0 < to && st == VD_OK; f0 += piece) {
         const int nf = to - f0 < piece ? to - f0 : piece;
         s.ti = nf + s.kt - 1;
-        VD_TRY(vd_cudnn_conv_run(r->d->conv, &s, P + (int64_t)f0 * hwi * s.cin, wt, y + (int64_t)f0 * hwo * s.cout, acc,
-                                 err));
+        st = vd_cudnn_conv_run(d->conv, &s, (const char *)P + f0 * hwi * s.cin * es, wt, yc + f0 * hwo * s.cout * es,
+                               acc && !s.bf16, err);
     }
     if (timed) {
         if (prof_mark(r, &e1)) prof_conv(r, e0, e1);
         else cudaEventDestroy(e0);
     }
-    return VD_OK;
+    if (st == VD_OK && s.bf16) {
+        vdn_bf16_out_kernel<<<vdn_grid(ny, 256), 256, 0, d->stream>>>(y, (const uint16_t *)ys.p, ny, acc ? 1 : 0);
+        st = launch_check("vdn_bf16_out_kernel", err);
+    }
+    vdn_free(d, &ys);
+    return st;
 }
 
 // conv_exec for layer cv (same H, W out): into acc (accumulate), or a new out with cv's bias pending.
-static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *P, int ti, int H, int W, float *acc,
+static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const void *P, int ti, int H, int W, float *acc,
                           act *out, vd_error *err) {
     vdn_dev *d = r->d;
     const int co = vdn_cout(r->v, cv), to = ti - cv->kt + 1;
-    const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, ti, H, W};
+    const int bf16 = conv_bf16(r, cv->cin, co);
+    const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, ti, H, W, 0, bf16};
     float *y = acc;
     if (!acc) {
         VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * H * W * sizeof(float), err));
@@ -151,24 +176,25 @@ static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const float *
         st = np > INT32_MAX ? vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: 1x1 conv over %lld positions; use tiling",
                                            (long long)np)
                             : blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, co, (int)np, cv->cin, &one,
-                                                  vdn_w(d, cv->w), cv->cin, P, cv->cin, &beta, y, co),
+                                                  vdn_w(d, cv->w), cv->cin, (const float *)P, cv->cin, &beta, y, co),
                                       "cublasSgemm (1x1x1 conv)", err);
     } else {
-        st = conv_exec(r, s, P, ti, vdn_w(d, cv->w), y, acc != NULL, err);
+        st = conv_exec(r, s, P, ti, conv_w(r, cv->w, bf16), y, acc != NULL, err);
     }
     if (st != VD_OK && !acc) vdn_free(d, &out->b);
     return st;
 }
 
-static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t frame, float **out, vd_error *err) {
+// frame_bytes: one frame of the conv input (f32, or bf16 in the bf16 mode).
+static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t frame_bytes, char **out, vd_error *err) {
     vdn_buf *c = &r->cache[cv->slot];
-    const size_t bytes = (size_t)VD_VAE_CACHE_T * frame * sizeof(float);
+    const size_t bytes = (size_t)VD_VAE_CACHE_T * frame_bytes;
     if (!c->p) {
         VD_TRY(vdn_alloc(r->d, c, bytes, err));
         VD_TRY(cuda_ok(cudaMemsetAsync(c->p, 0, c->bytes, r->d->stream), "cache zero fill", err));
     }
     VD_ASSERT(c->bytes >= bytes);
-    *out = c->p;
+    *out = (char *)c->p;
     return VD_OK;
 }
 
@@ -183,25 +209,25 @@ static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
     vdn_dev *d = r->d;
     VD_ASSERT(cv->kt == 1 || cv->kt == 1 + VD_VAE_CACHE_T);
     const int ct = cv->kt > 1 ? VD_VAE_CACHE_T : 0, C = cv->cin;
-    const int64_t fr = (int64_t)H * W * C, n = (int64_t)t * H * W;
+    const bool bf16 = conv_bf16(r, C, vdn_cout(r->v, cv)); // P's type: the one conv_run gives cuDNN
+    const int64_t es = bf16 ? 2 : 4, fr = (int64_t)H * W * C * es, n = (int64_t)t * H * W; // fr: bytes per frame
     vdn_buf P = {};
-    vd_status st = vdn_alloc(d, &P, (size_t)(ct + t) * fr * sizeof(float), err);
-    float *cache = NULL;
+    vd_status st = vdn_alloc(d, &P, (size_t)((ct + t) * fr), err);
+    char *cache = NULL, *pp = (char *)P.p;
     if (st == VD_OK && ct) {
         st = get_cache(r, cv, fr, &cache, err);
         if (st == VD_OK)
-            st = cuda_ok(cudaMemcpyAsync(P.p, cache, (size_t)ct * fr * sizeof(float), cudaMemcpyDeviceToDevice, d->stream),
+            st = cuda_ok(cudaMemcpyAsync(pp, cache, (size_t)(ct * fr), cudaMemcpyDeviceToDevice, d->stream),
                          "cache -> conv input", err);
     }
     if (st == VD_OK) {
-        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(P.p + ct * fr, x, xw, pb, add,
-                                                              nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode);
+        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(pp + ct * fr, x, xw, pb, add,
+                                                              nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode, bf16 ? 1 : 0);
         st = launch_check("vdn_prep_kernel", err);
     }
     if (consume) vdn_free(d, consume);
     if (st == VD_OK && ct)
-        st = cuda_ok(cudaMemcpyAsync(cache, P.p + (int64_t)t * fr, (size_t)ct * fr * sizeof(float),
-                                     cudaMemcpyDeviceToDevice, d->stream),
+        st = cuda_ok(cudaMemcpyAsync(cache, pp + t * fr, (size_t)(ct * fr), cudaMemcpyDeviceToDevice, d->stream),
                      "conv input -> cache", err);
     if (st == VD_OK) st = conv_run(r, cv, P.p, ct + t, H, W, acc, out, err);
     vdn_free(d, &P);
@@ -270,7 +296,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_er
     for (int f = 0; f < T && st == VD_OK; f++) {
         float *xf = x->b.p + (int64_t)f * HW * C;
         vdn_prep_kernel<<<vdn_grid(HW, 8), 256, 0, d->stream>>>(xn.p, xf, xf, x->pb, vdn_w(d, a->proj.b),
-                                                               vdn_w(d, a->norm.gamma), C, HW, 1);
+                                                               vdn_w(d, a->norm.gamma), C, HW, 1, 0);
         st = launch_check("vdn_prep_kernel (attention)", err);
         // qkv[p, j] = sum_c xn[p, c] wqkv[j, c]   (column-major: qkv = wqkv^T-view x xn)
         if (st == VD_OK)
@@ -336,10 +362,11 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
     if (!r->up_phases) {
         vdn_buf P = {};
         const int64_t total = (int64_t)Tz * 4 * HW * C;
-        if (st == VD_OK) st = vdn_alloc(d, &P, (size_t)total * sizeof(float), err);
+        const bool pb16 = conv_bf16(r, C, u->conv.cout);
+        if (st == VD_OK) st = vdn_alloc(d, &P, (size_t)total * (pb16 ? 2 : 4), err);
         if (st == VD_OK) {
             vdn_up_kernel<<<vdn_grid(total, 256), 256, 0, d->stream>>>(P.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL,
-                                                                      y.pb, skip, C, H, W);
+                                                                      y.pb, skip, C, H, W, pb16 ? 1 : 0);
             st = launch_check("vdn_up_kernel", err);
         }
         vdn_free(d, &y.b);
@@ -349,19 +376,21 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
         *x = out;
         return st;
     }
-    // the conv input: x itself when nothing is interleaved and no bias is pending, else Z
+    // the conv input: x itself when nothing is interleaved, no bias is pending and the conv reads
+    // f32; else Z (bf16 in the bf16 mode)
     vdn_buf Z = {}, R = {};
-    const float *zin = x->b.p;
+    const void *zin = x->b.p;
     const int co = u->conv.cout, gz = C % 4 ? 1 : 4, go = co % 4 ? 1 : 4;
+    const bool z16 = conv_bf16(r, C, 4 * co);
     const int64_t no = (int64_t)Tz * 4 * HW * co;
     if (st == VD_OK && ((int64_t)Tz * HW * C / gz >= INT32_MAX || no / go >= INT32_MAX))
         st = vd_error_set(err, VD_ERR_UNSUPPORTED, "vae_cudnn: upsampler of %d frames of %dx%dx%d; use tiling or smaller chunks",
                           Tz, 2 * H, 2 * W, co);
-    if (st == VD_OK && (n > 0 || x->pb)) {
-        st = vdn_alloc(d, &Z, (size_t)Tz * HW * C * sizeof(float), err);
+    if (st == VD_OK && (n > 0 || x->pb || z16)) {
+        st = vdn_alloc(d, &Z, (size_t)Tz * HW * C * (z16 ? 2 : 4), err);
         if (st == VD_OK) {
             vdn_interleave_kernel<<<vdn_grid((int64_t)Tz * HW * C / gz, 256), 256, 0, d->stream>>>(
-                Z.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb, skip, C, (int)HW, gz);
+                Z.p, Tz, x->b.p, x->pb, n > 0 ? y.b.p : NULL, y.pb, skip, C, (int)HW, gz, z16 ? 1 : 0);
             st = launch_check("vdn_interleave_kernel", err);
         }
         zin = Z.p;
@@ -369,8 +398,8 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
     vdn_free(d, &y.b);
     if (st == VD_OK) st = vdn_alloc(d, &R, (size_t)Tz * (H + 1) * (W + 1) * 4 * co * sizeof(float), err);
     if (st == VD_OK) {
-        const vd_cudnn_conv_shape s = {C, 4 * co, 1, 2, 2, Tz, H, W};
-        st = conv_exec(r, s, zin, Tz, vdn_w_phases(d, &u->conv), R.p, false, err);
+        const vd_cudnn_conv_shape s = {C, 4 * co, 1, 2, 2, Tz, H, W, 0, z16};
+        st = conv_exec(r, s, zin, Tz, conv_w(r, (const float *)(const void *)&u->conv, z16), R.p, false, err);
     }
     vdn_free(d, &Z);
     vdn_free(d, &x->b);

@@ -110,13 +110,17 @@ static vd_status plan_descriptors(vd_cudnn_conv *c, conv_plan *p, vd_error *err)
     VDN_CUDNN_TRY(err, cudnnCreateFilterDescriptor(&p->wd));
     VDN_CUDNN_TRY(err, cudnnCreateConvolutionDescriptor(&p->cd));
     const cudnnTensorFormat_t fmt = s->ncdhw ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
+    const cudnnDataType_t dt = s->bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
     const int xdim[5] = {1, s->cin, s->ti, s->h, s->w};
-    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->xd, fmt, CUDNN_DATA_FLOAT, 5, xdim));
+    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->xd, fmt, dt, 5, xdim));
     const int wdim[5] = {s->cout, s->cin, s->kt, s->kh, s->kw};
-    VDN_CUDNN_TRY(err, cudnnSetFilterNdDescriptor(p->wd, CUDNN_DATA_FLOAT, fmt, 5, wdim));
+    VDN_CUDNN_TRY(err, cudnnSetFilterNdDescriptor(p->wd, dt, fmt, 5, wdim));
     const int pad[3] = {0, s->kh / 2, s->kw / 2}, one[3] = {1, 1, 1};
     VDN_CUDNN_TRY(err, cudnnSetConvolutionNdDescriptor(p->cd, 3, pad, one, one, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, c->strict ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
+    // bf16: tensor cores (the strict-fp32 switch does not apply)
+    VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, s->bf16      ? CUDNN_TENSOR_OP_MATH
+                                                          : c->strict ? CUDNN_FMA_MATH
+                                                                      : CUDNN_DEFAULT_MATH));
     int ydim[5];
     VDN_CUDNN_TRY(err, cudnnGetConvolutionNdForwardOutputDim(p->cd, p->xd, p->wd, 5, ydim));
     const int want[5] = {1, s->cout, s->ti - s->kt + 1, vd_cudnn_conv_out_dim(s->h, s->kh), vd_cudnn_conv_out_dim(s->w, s->kw)};
@@ -126,7 +130,7 @@ static vd_status plan_descriptors(vd_cudnn_conv *c, conv_plan *p, vd_error *err)
                             "kernel %dx%dx%d; expected [1, %d, %d, %d, %d]",
                             ydim[0], ydim[1], ydim[2], ydim[3], ydim[4], s->cin, s->ti, s->h, s->w, s->kt, s->kh, s->kw,
                             want[1], want[2], want[3], want[4]);
-    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->yd, fmt, CUDNN_DATA_FLOAT, 5, ydim));
+    VDN_CUDNN_TRY(err, cudnnSetTensorNdDescriptorEx(p->yd, fmt, dt, 5, ydim));
     return VD_OK;
 }
 
@@ -146,7 +150,7 @@ static void *alloc_find_ws(vd_cudnn_conv *c, size_t *bytes) {
 
 // Times every algorithm on the caller's buffers (y, or a scratch output when y holds data to
 // accumulate into) and keeps the fastest one allowed by the precision mode.
-static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const float *w, float *y, bool accumulate,
+static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const void *x, const void *w, void *y, bool accumulate,
                            vd_error *err) {
     int max_n = 0;
     VDN_CUDNN_TRY(err, cudnnGetConvolutionForwardAlgorithmMaxCount(c->h, &max_n));
@@ -155,7 +159,7 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
     int n = 0;
     const vd_cudnn_conv_shape *s = &p->s;
     const size_t ybytes = (size_t)s->cout * (s->ti - s->kt + 1) * vd_cudnn_conv_out_dim(s->h, s->kh) *
-                          vd_cudnn_conv_out_dim(s->w, s->kw) * sizeof(float);
+                          vd_cudnn_conv_out_dim(s->w, s->kw) * (s->bf16 ? 2 : 4);
     void *yscratch = NULL;
     if (accumulate) VD_TRY(c->a.alloc(c->a.user, &yscratch, ybytes, err));
     size_t wsb = 0;
@@ -182,11 +186,12 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
         const cudnnConvolutionFwdAlgoPerf_t *q = &perf[i];
         if (q->status != CUDNN_STATUS_SUCCESS || q->memory > wsb) continue;
         if (q->mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue; // may round fp32 to fp16
-        if (c->strict && q->mathType == CUDNN_TENSOR_OP_MATH) continue;
+        const bool strict = c->strict && !s->bf16;
+        if (strict && q->mathType == CUDNN_TENSOR_OP_MATH) continue;
         p->algo = q->algo;
         // strict fp32 runs every algorithm with FMA math (the descriptor's math type during the
         // timing runs); otherwise the math type the timing used
-        p->math = c->strict ? CUDNN_FMA_MATH : q->mathType;
+        p->math = strict ? CUDNN_FMA_MATH : q->mathType;
         p->ws = q->memory;
         p->ms = q->time;
         VDN_CUDNN_TRY(err, cudnnSetConvolutionMathType(p->cd, p->math));
@@ -195,10 +200,11 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const float *x, const
     return vd_error_set(err, VD_ERR_UNSUPPORTED,
                         "vd_cudnn_conv: no cuDNN algorithm ran for cin %d cout %d kernel %dx%dx%d input %dx%dx%d (%s, "
                         "%d tried, workspace %zu bytes); use the GEMM conv (--conv gemm / VDIT_VAE_CONV=gemm)",
-                        s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, c->strict ? "fp32" : "tf32", n, wsb);
+                        s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w,
+                        s->bf16 ? "bf16" : c->strict ? "fp32" : "tf32", n, wsb);
 }
 
-static vd_status plan_get(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const float *x, const float *w, float *y,
+static vd_status plan_get(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const void *x, const void *w, void *y,
                           bool accumulate, conv_plan **out, vd_error *err) {
     for (int i = 0; i < c->n_plans; i++)
         if (memcmp(&c->plans[i].s, s, sizeof *s) == 0) {
@@ -221,15 +227,16 @@ static vd_status plan_get(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const 
         plan_destroy(p);
         return st;
     }
-    VD_LOGD("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d: algo %d, math %s, workspace %zu, %.3f ms", s->cin,
-            s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, (int)p->algo, math_name(p->math), p->ws, p->ms);
+    VD_LOGD("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d %s %s: algo %d, math %s, workspace %zu, %.3f ms",
+            s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, s->ncdhw ? "ncdhw" : "ndhwc", s->bf16 ? "bf16" : "f32",
+            (int)p->algo, math_name(p->math), p->ws, p->ms);
     c->n_plans++;
     *out = p;
     return VD_OK;
 }
 
-extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const float *x, const float *w,
-                                       float *y, bool accumulate, vd_error *err) {
+extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const void *x, const void *w,
+                                       void *y, bool accumulate, vd_error *err) {
     if (s->cin < 1 || s->cout < 1 || s->kt < 1 || s->kh < 1 || s->kw < 1 || s->ti < s->kt || s->h < 1 || s->w < 1)
         return vd_error_set(err, VD_ERR_INVALID_ARG,
                             "vd_cudnn_conv_run: cin %d cout %d kernel %dx%dx%d input %dx%dx%d; need sizes >= 1 and "
@@ -255,7 +262,7 @@ extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_sha
     if (accumulate && p->acc_by_add) {
         // y += conv(x): the conv into a scratch, then cudnnAddTensor (y = 1 * scratch + 1 * y)
         tmp_bytes = (size_t)s->cout * (s->ti - s->kt + 1) * vd_cudnn_conv_out_dim(s->h, s->kh) *
-                    vd_cudnn_conv_out_dim(s->w, s->kw) * sizeof(float);
+                    vd_cudnn_conv_out_dim(s->w, s->kw) * (s->bf16 ? 2 : 4);
         vd_status as = c->a.alloc(c->a.user, &tmp, tmp_bytes, err);
         if (as != VD_OK) {
             if (ws) c->a.release(c->a.user, ws, p->ws);
@@ -279,8 +286,9 @@ extern "C" void vd_cudnn_conv_log_plans(const vd_cudnn_conv *c) {
     for (int i = 0; i < c->n_plans; i++) {
         const conv_plan *p = &c->plans[i];
         const vd_cudnn_conv_shape *s = &p->s;
-        VD_LOGI("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d: algo %d, math %s, workspace %zu, %.3f ms",
-                s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, (int)p->algo, math_name(p->math), p->ws, p->ms);
+        VD_LOGI("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d %s %s: algo %d, math %s, workspace %zu, %.3f ms",
+                s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, s->ncdhw ? "ncdhw" : "ndhwc",
+                s->bf16 ? "bf16" : "f32", (int)p->algo, math_name(p->math), p->ws, p->ms);
     }
 }
 #endif // VDIT_HAVE_CUDNN

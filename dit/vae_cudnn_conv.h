@@ -37,6 +37,7 @@ typedef struct {
     int ti, h, w;     // input frames (cache frames included), height, width
     int ncdhw;        // 0: the channels-last layouts above (the runner); 1: NCDHW tensors and
                       // [cout, cin, kt, kh, kw] weights (PyTorch's layouts; bench_vae_conv compares)
+    int bf16;         // 1: x, w, y bf16 (uint16 bit patterns), fp32 accumulation, tensor-core math
 } vd_cudnn_conv_shape;
 
 static inline int vd_cudnn_conv_out_dim(int n, int k) { return n + 2 * (k / 2) - k + 1; }
@@ -48,8 +49,8 @@ void vd_cudnn_conv_free(vd_cudnn_conv *c);
 // Strict fp32 (FMA math) or TF32 permitted; clears the plan cache when it changes.
 void vd_cudnn_conv_set_strict_fp32(vd_cudnn_conv *c, bool strict_fp32);
 
-// x, w, y: device f32 in the layouts above; y must not overlap x.
-vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const float *x, const float *w, float *y,
+// x, w, y: device f32 (bf16 with s->bf16) in the layouts above; y must not overlap x.
+vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const void *x, const void *w, void *y,
                             bool accumulate, vd_error *err);
 
 // One line per cached plan (shape, algorithm, math, workspace, measured ms) to the log at info level.

@@ -5,6 +5,7 @@
 
 #include "dit/vae_cudnn_dev.h"
 #include "lib/device.h"
+#include "lib/dtype.h"
 
 #define VDN_CUBLAS_TRY(err, stmt)                                                                     \
     do {                                                                                              \
@@ -46,6 +47,13 @@ static vd_status ws_alloc(void *user, void **p, size_t bytes, vd_error *err) {
 static void ws_release(void *user, void *p, size_t bytes) {
     vdn_buf b = {(float *)p, (bytes + 255) & ~(size_t)255};
     vdn_free((vdn_dev *)user, &b);
+}
+
+const uint16_t *vdn_w16(const vdn_dev *d, const float *host) {
+    for (int i = 0; i < d->n_wt16; i++)
+        if (d->wt16[i].host == host) return (const uint16_t *)d->wt16[i].dev;
+    VD_ASSERT(!"vae_cudnn: bf16 weight not uploaded");
+    return NULL;
 }
 
 float *vdn_w(const vdn_dev *d, const float *host) {
@@ -170,6 +178,65 @@ static vd_status dev_init(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev *d, vd
     return VD_OK;
 }
 
+// bf16 copies of the weights the cuDNN convs read (not the cuBLAS 1x1 ones: post_quant, shortcut,
+// attention), made from the fp32 device copies (same layouts).
+static bool is_conv_weight(const vd_vae *v, const float *key);
+
+static vd_status upload_bf16(vd_vae *v, vdn_dev *d, vd_error *err) {
+    for (int i = 0; i < d->n_wt; i++) {
+        const vdn_weight *src = &d->wt[i];
+        if (!is_conv_weight(v, src->host)) continue;
+        const size_t n = src->bytes / sizeof(float);
+        float *h = (float *)malloc(n * sizeof(float));
+        uint16_t *h16 = (uint16_t *)malloc(n * sizeof(uint16_t));
+        vd_status st = h && h16 ? VD_OK : vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
+        if (st == VD_OK)
+            st = cudaMemcpyAsync(h, src->dev, n * sizeof(float), cudaMemcpyDeviceToHost, d->stream) == cudaSuccess &&
+                         cudaStreamSynchronize(d->stream) == cudaSuccess
+                     ? VD_OK
+                     : vd_error_set(err, VD_ERR_CUDA, "vae_cudnn: weight download for the bf16 copy failed");
+        if (st == VD_OK) {
+            for (size_t k = 0; k < n; k++) h16[k] = vd_f32_to_bf16(h[k]);
+            if (d->n_wt16 == d->cap_wt16) {
+                const int cap = d->cap_wt16 ? 2 * d->cap_wt16 : 128;
+                vdn_weight *nw = (vdn_weight *)realloc(d->wt16, (size_t)cap * sizeof *nw);
+                if (!nw) st = vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "vae_cudnn: out of host memory");
+                else d->wt16 = nw, d->cap_wt16 = cap;
+            }
+        }
+        vdn_buf b = {};
+        if (st == VD_OK) st = vdn_alloc(d, &b, n * sizeof(uint16_t), err);
+        if (st == VD_OK) {
+            d->wt16[d->n_wt16++] = (vdn_weight){src->host, b.p, b.bytes};
+            if (cudaMemcpyAsync(b.p, h16, n * sizeof(uint16_t), cudaMemcpyHostToDevice, d->stream) != cudaSuccess ||
+                cudaStreamSynchronize(d->stream) != cudaSuccess)
+                st = vd_error_set(err, VD_ERR_CUDA, "vae_cudnn: bf16 weight upload failed");
+        }
+        free(h);
+        free(h16);
+        if (st != VD_OK) return st;
+    }
+    return VD_OK;
+}
+
+static bool res_has(const vd_vae_resblock *r, const float *key) { return key == r->conv1.w || key == r->conv2.w; }
+
+// Keys of conv weights (biases, gammas and 1x1 GEMM weights are not converted).
+static bool is_conv_weight(const vd_vae *v, const float *key) {
+    if (key == v->conv_in.w || key == v->conv_out.w) return true;
+    for (int i = 0; i < 2; i++)
+        if (res_has(&v->mid_res[i], key)) return true;
+    for (int i = 0; i < v->cfg.n_mult; i++) {
+        const vd_vae_upblock *u = &v->up[i];
+        for (int j = 0; j < u->n_res; j++)
+            if (res_has(&u->res[j], key)) return true;
+        if (u->up.mode == VD_VAE_UP_NONE) continue;
+        if (key == u->up.conv.w || key == (const float *)(const void *)&u->up.conv) return true;
+        if (u->up.mode == VD_VAE_UP_3D && key == u->up.time_conv.w) return true;
+    }
+    return false;
+}
+
 extern "C" void vd_vae_cudnn_release(vd_vae *v) {
     vdn_dev *d = (vdn_dev *)v->dev_cudnn;
     if (!d) return;
@@ -180,7 +247,15 @@ extern "C" void vd_vae_cudnn_release(vd_vae *v) {
         }
         cudaStreamSynchronize(d->stream);
     }
+    if (d->stream) {
+        for (int i = 0; i < d->n_wt16; i++) {
+            vdn_buf b = {d->wt16[i].dev, d->wt16[i].bytes};
+            vdn_free(d, &b);
+        }
+        cudaStreamSynchronize(d->stream);
+    }
     free(d->wt);
+    free(d->wt16);
     vd_cudnn_conv_free(d->conv);
     if (d->blas) cublasDestroy(d->blas);
     if (d->ctx) vd_cuda_ctx_free(d->ctx);
@@ -201,6 +276,8 @@ vd_status vdn_dev_get(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev **out, vd_
     }
     vdn_dev *d = (vdn_dev *)v->dev_cudnn;
     d->fp32 = o->cuda_fp32; // tiles of one decode run one after the other: one mode per decode
+    d->bf16 = o->cuda_bf16;
+    if (d->bf16 && !d->n_wt16) VD_TRY(upload_bf16(v, d, err));
     vd_cudnn_conv_set_strict_fp32(d->conv, d->fp32);
     VDN_CUBLAS_TRY(err, cublasSetMathMode(d->blas, d->fp32 ? CUBLAS_DEFAULT_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
     *out = d;

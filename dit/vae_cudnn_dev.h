@@ -5,6 +5,7 @@
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <stdint.h>
 
 #include "dit/vae_cudnn_conv.h"
 #include "dit/vae_model.h"
@@ -26,6 +27,9 @@ typedef struct {
     bool fp32;
     vdn_weight *wt;
     int n_wt, cap_wt;
+    bool bf16;        // this decode's convs in bf16 (opts.cuda_bf16)
+    vdn_weight *wt16; // bf16 copies of the cuDNN conv weights (made on the first bf16 decode)
+    int n_wt16, cap_wt16;
 } vdn_dev;
 
 typedef struct {
@@ -45,5 +49,7 @@ float *vdn_w(const vdn_dev *d, const float *host);
 // The phase weights of an upsampler's 3x3 conv (see vae_cudnn.cu): [4 cout, 1, 2, 2, cin], phase
 // ph = 2 py + px, each 2x2 kernel the sums of the 3x3 taps that read the same source pixel.
 float *vdn_w_phases(const vdn_dev *d, const vd_vae_conv *cv);
+// bf16 copy (uint16 bit patterns) of a conv weight or phase weight (VD_ASSERT when absent).
+const uint16_t *vdn_w16(const vdn_dev *d, const float *host);
 // Output channels of conv cv on the device (cout rounded up to 4 for conv_out).
 int vdn_cout(const vd_vae *v, const vd_vae_conv *cv);

@@ -8,6 +8,20 @@
 #include <math.h>
 #include <stdint.h>
 
+// f32 -> bf16 bit pattern, round to nearest even (NaN stays NaN); bf16 -> f32 is exact.
+static __device__ __forceinline__ uint16_t vdn_f2bf(float f) {
+    const uint32_t u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+static __device__ __forceinline__ float vdn_bf2f(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
+
+// Stores element i of an f32 (bf16 = 0) or bf16 (bf16 = 1) buffer.
+static __device__ __forceinline__ void vdn_store(void *P, int bf16, int64_t i, float v) {
+    if (bf16) ((uint16_t *)P)[i] = vdn_f2bf(v);
+    else ((float *)P)[i] = v;
+}
+
 static __device__ __forceinline__ int vdn_lanes(void) { return blockDim.x < 32 ? (int)blockDim.x : 32; }
 
 static __device__ __forceinline__ float vdn_group_sum(float v, int lanes) {
@@ -19,15 +33,15 @@ static __device__ __forceinline__ float vdn_group_sum(float v, int lanes) {
 // P = Wan RMS_norm(v) = v / max(||v||, 1e-12) * sqrt(C) * gamma; mode 2: SiLU of that.
 // Write-back (xw non-NULL, may equal x): xw[p, c] = v + add[c] (add may be NULL): materializes the
 // pending bias and pre-adds the bias of a conv that will accumulate into x (the residual).
-__global__ void vdn_prep_kernel(float *P, const float *x, float *xw, const float *pb, const float *add,
-                                const float *gamma, int C, int64_t n, int mode) {
+// P is f32, or bf16 with pbf16 (the conv input of the bf16 mode).
+__global__ void vdn_prep_kernel(void *P, const float *x, float *xw, const float *pb, const float *add,
+                                const float *gamma, int C, int64_t n, int mode, int pbf16) {
     const int lanes = vdn_lanes(), lane = (int)threadIdx.x % lanes;
     const int groups = (int)blockDim.x / lanes;
     const int64_t g0 = (int64_t)blockIdx.x * groups + threadIdx.x / lanes, gs = (int64_t)gridDim.x * groups;
     const float scale = sqrtf((float)C);
     for (int64_t p = g0; p < n; p += gs) {
         const float *xi = x + p * C;
-        float *po = P + p * C;
         float inv = 1.0f;
         if (mode) {
             float ss = 0.0f;
@@ -43,7 +57,7 @@ __global__ void vdn_prep_kernel(float *P, const float *x, float *xw, const float
             float o = v;
             if (mode) o = v * inv * scale * gamma[c];
             if (mode == 2) o = o / (1.0f + __expf(-o));
-            po[c] = o;
+            vdn_store(P, pbf16, p * C + c, o);
             if (xw) xw[p * C + c] = v + (add ? add[c] : 0.0f);
         }
     }
@@ -53,8 +67,8 @@ __global__ void vdn_prep_kernel(float *P, const float *x, float *xw, const float
 // f of [x frame 0 if skip] ++ interleave(y), where y [n, H, W, 2C] is the time conv output
 // (channel k*C + c -> frame 2i + k, bias pby pending); without y, from x frame f (pending bias
 // pbx, may be NULL).
-__global__ void vdn_up_kernel(float *P, int Tz, const float *x, const float *pbx, const float *y, const float *pby, int skip,
-                              int C, int H, int W) {
+__global__ void vdn_up_kernel(void *P, int Tz, const float *x, const float *pbx, const float *y, const float *pby, int skip,
+                              int C, int H, int W, int pbf16) {
     const int H2 = 2 * H, W2 = 2 * W;
     const int64_t total = (int64_t)Tz * H2 * W2 * C;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
@@ -71,7 +85,7 @@ __global__ void vdn_up_kernel(float *P, int Tz, const float *x, const float *pbx
             const int j = f - skip, fi = j >> 1, k = j & 1;
             v = y[((int64_t)fi * H * W + sp) * 2 * C + k * C + c] + pby[k * C + c];
         }
-        P[i] = v;
+        vdn_store(P, pbf16, i, v);
     }
 }
 
@@ -90,8 +104,9 @@ static __device__ __forceinline__ void vdn_add4(float *dst, const float *a, cons
 // Upsample conv input without the x2 (phase form, see vae_cudnn.cu): Z[f, p, c] (Tz frames of
 // HW positions) = frame f of [x frame 0 if skip] ++ interleave(y) (pending biases pbx, pby added),
 // y [n, HW, 2C] the time conv output (channel k*C + c -> frame 2i + k); without y, x frame f.
-__global__ void vdn_interleave_kernel(float *Z, int Tz, const float *x, const float *pbx, const float *y,
-                                      const float *pby, int skip, int C, int HW, int g) {
+// Z is f32, or bf16 with zbf16 (then element by element).
+__global__ void vdn_interleave_kernel(void *Z, int Tz, const float *x, const float *pbx, const float *y,
+                                      const float *pby, int skip, int C, int HW, int g, int zbf16) {
     const unsigned G = (unsigned)(C / g), total = (unsigned)Tz * (unsigned)HW * G;
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
         const unsigned gi = i % G, q = i / G, p = q % (unsigned)HW, f = q / (unsigned)HW, c = gi * g;
@@ -104,9 +119,14 @@ __global__ void vdn_interleave_kernel(float *Z, int Tz, const float *x, const fl
             src = y + ((size_t)fi * HW + p) * 2 * C + k * C + c;
             b = pby + k * C + c;
         }
-        float *dst = Z + (size_t)q * C + c;
-        if (g == 4) vdn_add4(dst, src, b);
-        else dst[0] = src[0] + (b ? b[0] : 0.0f);
+        const size_t di = (size_t)q * C + c;
+        if (zbf16) {
+            for (int e = 0; e < g; e++) vdn_store(Z, 1, (int64_t)(di + e), src[e] + (b ? b[e] : 0.0f));
+        } else if (g == 4) {
+            vdn_add4((float *)Z + di, src, b);
+        } else {
+            ((float *)Z)[di] = src[0] + (b ? b[0] : 0.0f);
+        }
     }
 }
 
@@ -134,6 +154,12 @@ __global__ void vdn_out_kernel(float *out, const float *y, const float *bias, in
         const unsigned p = i % (unsigned)HW, r = i / (unsigned)HW, f = r % (unsigned)T, c = r / (unsigned)T;
         out[i] = y[((size_t)f * HW + p) * cy + c] + bias[c];
     }
+}
+
+// bf16 conv output into the f32 destination: dst[i] = src[i] (acc 0) or dst[i] += src[i] (acc 1).
+__global__ void vdn_bf16_out_kernel(float *dst, const uint16_t *src, int64_t n, int acc) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        dst[i] = (acc ? dst[i] : 0.0f) + vdn_bf2f(src[i]);
 }
 
 // y[p, c] += b1[c] (+ b2[c]), p < n (b2 may be NULL).

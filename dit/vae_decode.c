@@ -20,6 +20,8 @@ void vd_vae_decode_opts_default(vd_vae_decode_opts *o) {
     o->device = VD_DEVICE_CPU;
     const char *e = getenv("VDIT_VAE_FP32"); // override for benchmarks and tests
     o->cuda_fp32 = e && e[0] == '1';
+    const char *bf = getenv("VDIT_VAE_BF16");
+    o->cuda_bf16 = bf && bf[0] == '1';
     const char *ov = getenv("VDIT_VAE_OVERLAP"); // 0: emit frames on the calling thread
     o->emit_overlap = !(ov && ov[0] == '0');
     const char *c = getenv("VDIT_VAE_CONV"); // auto | gemm | cudnn (benchmarks and tests)
@@ -210,6 +212,10 @@ vd_status vd_vae_decode(vd_vae *v, const float *z, int64_t C, int64_t F, int64_t
                                 "vae_decode: cuDNN convolutions asked (cuda_conv / VDIT_VAE_CONV=cudnn) but this build "
                                 "has no cuDNN; use gemm or auto");
         if (!strcmp(conv, "cudnn")) be = vd_vae_backend_cudnn();
+        else if (opts->cuda_bf16)
+            return vd_error_set(err, VD_ERR_UNSUPPORTED,
+                                "vae_decode: bf16 convolutions (cuda_bf16 / VDIT_VAE_BF16=1) need the cuDNN runner; "
+                                "this decode uses the GEMM one");
     }
     const int64_t s = vd_vae_spatial_factor(cfg), oc = cfg->out_channels, Hs = H * s, Ws = W * s;
 

@@ -44,7 +44,8 @@ def main():
     ap.add_argument("--skip-diffusers", action="store_true")
     ap.add_argument("--convs", default="cudnn,gemm",
                     help="CUDA conv implementations of bench_vae to run (cudnn: channels-last cuDNN runner; gemm: cuBLAS GEMM runner)")
-    ap.add_argument("--precs", default="tf32,fp32", help="CUDA precisions of bench_vae to run (tf32, fp32)")
+    ap.add_argument("--precs", default="tf32,fp32",
+                    help="CUDA precisions of bench_vae to run (tf32, fp32, bf16: bf16 convolutions, cudnn only)")
     ap.add_argument("--profile", action="store_true",
                     help="VDIT_VAE_PROFILE=1 for the cudnn runs: prints the device time of the cuDNN convs vs the rest")
     ap.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke test of this script)")
@@ -116,7 +117,9 @@ def main():
     res = {}
     runs = [(c, p) for c in args.convs.split(",") for p in args.precs.split(",")] if cuda else [("cpu", "fp32")]
     for conv, prec in runs:
-        env = dict(os.environ, VDIT_VAE_FP32="1" if prec == "fp32" else "0")
+        if prec == "bf16" and conv != "cudnn":
+            continue  # bf16 convolutions exist in the cuDNN runner only
+        env = dict(os.environ, VDIT_VAE_FP32="1" if prec == "fp32" else "0", VDIT_VAE_BF16="1" if prec == "bf16" else "0")
         if args.profile:
             env["VDIT_VAE_PROFILE"] = "1"
         p = subprocess.run(cmd + (["--conv", conv] if cuda else []), capture_output=True, text=True, env=env)

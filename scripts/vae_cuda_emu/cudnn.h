@@ -13,7 +13,7 @@
 typedef int cudnnStatus_t;
 enum { CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_BAD_PARAM = 3, CUDNN_STATUS_NOT_SUPPORTED = 9 };
 typedef enum { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1 } cudnnTensorFormat_t;
-typedef enum { CUDNN_DATA_FLOAT = 0 } cudnnDataType_t;
+typedef enum { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_BFLOAT16 = 9 } cudnnDataType_t;
 typedef enum { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 } cudnnConvolutionMode_t;
 typedef enum { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2, CUDNN_FMA_MATH = 3 } cudnnMathType_t;
 typedef enum { CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM = 0, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1 } cudnnConvolutionFwdAlgo_t;
@@ -35,11 +35,11 @@ static inline cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t
 static inline cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t d) { free(d); return 0; }
 static inline cudnnStatus_t cudnnDestroyConvolutionDescriptor(cudnnConvolutionDescriptor_t d) { free(d); return 0; }
 static inline cudnnStatus_t cudnnSetTensorNdDescriptorEx(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t t, int nb, const int *dims) {
-    if (d->kind != 1 || nb != 5 || f != CUDNN_TENSOR_NHWC || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_BAD_PARAM;
+    if (d->kind != 1 || nb != 5 || f != CUDNN_TENSOR_NHWC || (t != CUDNN_DATA_FLOAT && t != CUDNN_DATA_BFLOAT16)) return CUDNN_STATUS_BAD_PARAM;
     d->fmt = f, d->dtype = t, d->nb = nb; memcpy(d->dims, dims, nb * sizeof(int)); return 0;
 }
 static inline cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t t, cudnnTensorFormat_t f, int nb, const int *dims) {
-    if (d->kind != 2 || nb != 5 || f != CUDNN_TENSOR_NHWC || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_BAD_PARAM;
+    if (d->kind != 2 || nb != 5 || f != CUDNN_TENSOR_NHWC || (t != CUDNN_DATA_FLOAT && t != CUDNN_DATA_BFLOAT16)) return CUDNN_STATUS_BAD_PARAM;
     d->fmt = f, d->dtype = t, d->nb = nb; memcpy(d->dims, dims, nb * sizeof(int)); return 0;
 }
 static inline cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t d, int n, const int *pad, const int *st, const int *dil, cudnnConvolutionMode_t m, cudnnDataType_t t) {
@@ -63,7 +63,17 @@ static inline cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void *a
     if (cd->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return CUDNN_STATUS_NOT_SUPPORTED;
     // EMU_CUDNN_NO_BETA=1: refuse accumulation (exercises the runner's scratch-and-add path)
     if (*(const float *)beta != 0.0f && getenv("EMU_CUDNN_NO_BETA") && getenv("EMU_CUDNN_NO_BETA")[0] == '1') return CUDNN_STATUS_NOT_SUPPORTED;
-    const float *x = (const float *)xv, *w = (const float *)wv; float *y = (float *)yv;
+    if (xd->dtype != wd->dtype || xd->dtype != yd->dtype) return CUDNN_STATUS_BAD_PARAM;
+    const bool bf = xd->dtype == CUDNN_DATA_BFLOAT16; // bf16 x, w, y: values read exactly, y rounded to nearest even
+    const size_t nx = (size_t)xd->dims[1] * xd->dims[2] * xd->dims[3] * xd->dims[4];
+    const size_t nw = (size_t)wd->dims[0] * wd->dims[1] * wd->dims[2] * wd->dims[3] * wd->dims[4];
+    float *xb = nullptr, *wb = nullptr;
+    if (bf) {
+        xb = (float *)malloc(nx * 4), wb = (float *)malloc(nw * 4);
+        for (size_t i = 0; i < nx; i++) { unsigned u = (unsigned)((const uint16_t *)xv)[i] << 16; memcpy(&xb[i], &u, 4); }
+        for (size_t i = 0; i < nw; i++) { unsigned u = (unsigned)((const uint16_t *)wv)[i] << 16; memcpy(&wb[i], &u, 4); }
+    }
+    const float *x = bf ? xb : (const float *)xv, *w = bf ? wb : (const float *)wv;
     const float a = *(const float *)alpha, b = *(const float *)beta;
     const int Ci = xd->dims[1], D = xd->dims[2], H = xd->dims[3], W = xd->dims[4];
     const int Co = wd->dims[0], kt = wd->dims[2], kh = wd->dims[3], kw = wd->dims[4];
@@ -83,9 +93,19 @@ static inline cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void *a
                                 const float *wi = w + ((((int64_t)o * kt + t) * kh + r) * kw + q) * Ci;
                                 for (int i = 0; i < Ci; i++) s += (double)xi[i] * wi[i];
                             }
-                    float *yo = y + (((int64_t)d * Ho + yy) * Wo + xx) * Co + o;
-                    *yo = a * (float)s + (b != 0.0f ? b * *yo : 0.0f);
+                    const int64_t yi = (((int64_t)d * Ho + yy) * Wo + xx) * Co + o;
+                    if (bf) {
+                        uint16_t *yo = (uint16_t *)yv + yi;
+                        unsigned u; float prev; unsigned pu = (unsigned)*yo << 16; memcpy(&prev, &pu, 4);
+                        float v = a * (float)s + (b != 0.0f ? b * prev : 0.0f);
+                        memcpy(&u, &v, 4);
+                        *yo = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+                    } else {
+                        float *yo = (float *)yv + yi;
+                        *yo = a * (float)s + (b != 0.0f ? b * *yo : 0.0f);
+                    }
                 }
+    free(xb), free(wb);
     return 0;
 }
 static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t, cudnnTensorDescriptor_t xd, const void *, cudnnFilterDescriptor_t wd, const void *,
@@ -95,7 +115,7 @@ static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t
     if (req < 2 || cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
     if (getenv("EMU_CUDNN_FIND_FAIL") && getenv("EMU_CUDNN_FIND_FAIL")[0] == '1') return CUDNN_STATUS_NOT_SUPPORTED;
     size_t ny = (size_t)od[0] * od[1] * od[2] * od[3] * od[4];
-    memset(y, 0xff, ny * sizeof(float)); // the timing runs leave garbage in y
+    memset(y, 0xff, ny * (xd->dtype == CUDNN_DATA_BFLOAT16 ? 2 : 4)); // the timing runs leave garbage in y
     memset(perf, 0, 2 * sizeof *perf);
     perf[0].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, perf[0].mathType = CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, perf[0].time = 0.5f;
     perf[1].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, perf[1].mathType = (cudnnMathType_t)cd->math, perf[1].time = 1.0f;
