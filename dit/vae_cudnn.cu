@@ -12,6 +12,12 @@
 // residual conv accumulates into the residual buffer (cudnnConvolutionForward with beta = 1); the
 // producer that reads the residual for the block's first norm writes it back with the pending
 // bias and that conv's bias added. So no pass only adds a bias or a residual.
+// Upsampling: nearest x2 + 3x3 conv run as one 2x2 conv with the 4 output phases as channels
+// (upsampler), on the source frame.
+// Precision: fp32 activations; convs in TF32 (default), strict fp32 (opts.cuda_fp32: FMA math)
+// or bf16 (opts.cuda_bf16: conv inputs, caches, weights and conv outputs bf16, accumulation and
+// everything between the convs fp32; a bf16 conv output is stored to / added into its fp32
+// destination by vdn_bf16_out_kernel).
 // Memory: stream-ordered pool allocations with live-byte accounting (vae_cudnn_dev.cu).
 #ifdef VDIT_HAVE_CUDNN
 #include <math.h>
