@@ -52,6 +52,8 @@ typedef struct {
     vdn_buf b;        // [t, h, w, c]
     int c, t, h, w;
     const float *pb;  // pending bias [c] (device) not yet added to b, or NULL
+    bool bf16;        // b holds bf16 values (a bf16 conv's output read only by the next norm);
+                      // as conv_run's out on entry: the caller accepts that
 } act;
 
 static vd_status launch_check(const char *what, vd_error *err) {
@@ -118,9 +120,10 @@ static const void *conv_w(vd_vae_runner *r, const float *key, bool bf16) {
 // y = conv(P) (or y += into y with acc): P [ti, H, W, s.cin] -> y [ti - kt + 1, Ho, Wo, s.cout]
 // (vae_cudnn_conv.h), weights wt. Cut in time when a tensor would pass VDN_MAX_TENSOR_ELEMS
 // (frames are contiguous: the pieces are pointer offsets). s.bf16: P and wt are bf16; cuDNN
-// writes a bf16 output that vdn_bf16_out_kernel stores into (or adds to) the f32 y.
-static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *P, int ti, const void *wt, float *y,
-                           bool acc, vd_error *err) {
+// writes a bf16 output that vdn_bf16_out_kernel stores into (or adds to) the f32 y, or, with
+// y16 (no acc), straight into y as bf16.
+static vd_status conv_exec_to(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *P, int ti, const void *wt, void *y,
+                              bool y16, bool acc, vd_error *err) {
     vdn_dev *d = r->d;
     const int64_t hwi = (int64_t)s.h * s.w;
     const int64_t hwo = (int64_t)vd_cudnn_conv_out_dim(s.h, s.kh) * vd_cudnn_conv_out_dim(s.w, s.kw);
@@ -133,9 +136,10 @@ static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *
     int piece = (int)(VDN_MAX_TENSOR_ELEMS / big) - (s.kt - 1);
     if (piece < 1) piece = 1;
     const int64_t es = s.bf16 ? 2 : 4, ny = (int64_t)to * hwo * s.cout;
+    VD_ASSERT(!y16 || (s.bf16 && !acc));
     vdn_buf ys = {};
     char *yc = (char *)y;
-    if (s.bf16) {
+    if (s.bf16 && !y16) {
         VD_TRY(vdn_alloc(d, &ys, (size_t)ny * 2, err));
         yc = (char *)ys.p;
     }
@@ -152,30 +156,40 @@ static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *
         if (prof_mark(r, &e1)) prof_conv(r, e0, e1);
         else cudaEventDestroy(e0);
     }
-    if (st == VD_OK && s.bf16) {
-        vdn_bf16_out_kernel<<<vdn_grid(ny, 256), 256, 0, d->stream>>>(y, (const uint16_t *)ys.p, ny, acc ? 1 : 0);
+    if (st == VD_OK && s.bf16 && !y16) {
+        vdn_bf16_out_kernel<<<vdn_grid(ny, 256), 256, 0, d->stream>>>((float *)y, (const uint16_t *)ys.p, ny, acc ? 1 : 0);
         st = launch_check("vdn_bf16_out_kernel", err);
     }
     vdn_free(d, &ys);
     return st;
 }
 
-// conv_exec for layer cv (same H, W out): into acc (accumulate), or a new out with cv's bias pending.
+static vd_status conv_exec(vd_vae_runner *r, vd_cudnn_conv_shape s, const void *P, int ti, const void *wt, float *y,
+                           bool acc, vd_error *err) {
+    return conv_exec_to(r, s, P, ti, wt, y, false, acc, err);
+}
+
+// conv_exec for layer cv (same H, W out): into acc (accumulate), or a new out with cv's bias
+// pending (bf16 when out->bf16 on entry asks for it and the conv runs in bf16).
 static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const void *P, int ti, int H, int W, float *acc,
                           act *out, vd_error *err) {
     vdn_dev *d = r->d;
     const int co = vdn_cout(r->v, cv), to = ti - cv->kt + 1;
     const int bf16 = conv_bf16(r, cv->cin, co);
     const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, ti, H, W, 0, bf16};
+    const bool is1x1 = cv->kt == 1 && cv->kh == 1 && cv->kw == 1;
     float *y = acc;
+    bool y16 = false;
     if (!acc) {
-        VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * H * W * sizeof(float), err));
+        y16 = out->bf16 && bf16 && !is1x1;
+        VD_TRY(vdn_alloc(d, &out->b, (size_t)co * to * H * W * (y16 ? 2 : 4), err));
         out->c = co, out->t = to, out->h = H, out->w = W;
         out->pb = vdn_w(d, cv->b);
+        out->bf16 = y16;
         y = out->b.p;
     }
     vd_status st;
-    if (cv->kt == 1 && cv->kh == 1 && cv->kw == 1) {
+    if (is1x1) {
         // 1x1x1 (the shortcut): one GEMM, y[p, o] (+)= sum_i w[o, i] P[p, i]
         const int64_t np = (int64_t)ti * H * W;
         const float one = 1.0f, beta = acc ? 1.0f : 0.0f;
@@ -185,7 +199,7 @@ static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const void *P
                                                   vdn_w(d, cv->w), cv->cin, (const float *)P, cv->cin, &beta, y, co),
                                       "cublasSgemm (1x1x1 conv)", err);
     } else {
-        st = conv_exec(r, s, P, ti, conv_w(r, cv->w, bf16), y, acc != NULL, err);
+        st = conv_exec_to(r, s, P, ti, conv_w(r, cv->w, bf16), y, y16, acc != NULL, err);
     }
     if (st != VD_OK && !acc) vdn_free(d, &out->b);
     return st;
@@ -209,7 +223,7 @@ static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t fram
 // RMS_norm (1) or RMS_norm + SiLU (2) with nm's gamma. xw/add: the producer's write-back
 // (vdn_prep_kernel). consume: x's buffer, freed once read (stream order makes that safe). The
 // cache then takes P's last two frames. Output: into acc (accumulate) or a new out.
-static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const float *x,
+static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const void *x, bool xbf16,
                            const float *pb, int t, int H, int W, int mode, float *xw, const float *add, vdn_buf *consume,
                            float *acc, act *out, vd_error *err) {
     vdn_dev *d = r->d;
@@ -227,7 +241,8 @@ static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
                          "cache -> conv input", err);
     }
     if (st == VD_OK) {
-        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(pp + ct * fr, x, xw, pb, add,
+        VD_ASSERT(!(xbf16 && xw));
+        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(pp + ct * fr, x, xbf16 ? 1 : 0, xw, pb, add,
                                                               nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode, bf16 ? 1 : 0);
         st = launch_check("vdn_prep_kernel", err);
     }
@@ -248,18 +263,21 @@ static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, act *x, v
     vd_status st;
     if (!rb->has_shortcut) {
         // norm1's producer writes x back as x + pb + conv2's bias; conv2 then accumulates into x
-        st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, x->pb, T, H, W, 2, x->b.p, vdn_w(d, rb->conv2.b), NULL, NULL,
-                       &y1, err);
+        y1.bf16 = true; // conv1's output is read by norm2 only: bf16 welcome
+        st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, false, x->pb, T, H, W, 2, x->b.p, vdn_w(d, rb->conv2.b), NULL,
+                       NULL, &y1, err);
         x->pb = NULL;
         if (st == VD_OK)
-            st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, x->b.p, NULL, err);
+            st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.bf16, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, x->b.p, NULL,
+                           err);
         vdn_free(d, &y1.b);
         return st;
     }
     // Shortcut: norm1's producer materializes x's pending bias for the 1x1 shortcut conv; the
     // residual h = shortcut(x) + its bias + conv2's bias, and conv2 accumulates into h.
-    st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, x->pb, T, H, W, 2, x->pb ? x->b.p : NULL, NULL, NULL, NULL, &y1,
-                   err);
+    y1.bf16 = true;
+    st = conv_prep(r, &rb->norm1, &rb->conv1, x->b.p, false, x->pb, T, H, W, 2, x->pb ? x->b.p : NULL, NULL, NULL, NULL,
+                   &y1, err);
     x->pb = NULL;
     if (st == VD_OK) st = conv_run(r, &rb->shortcut, x->b.p, T, H, W, NULL, &h, err);
     vdn_free(d, &x->b);
@@ -270,7 +288,7 @@ static vd_status resblock(vd_vae_runner *r, const vd_vae_resblock *rb, act *x, v
         h.pb = NULL;
     }
     if (st == VD_OK)
-        st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, h.b.p, NULL, err);
+        st = conv_prep(r, &rb->norm2, &rb->conv2, y1.b.p, y1.bf16, y1.pb, T, H, W, 2, NULL, NULL, &y1.b, h.b.p, NULL, err);
     vdn_free(d, &y1.b);
     if (st != VD_OK) {
         vdn_free(d, &h.b);
@@ -301,7 +319,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_er
     const float *wqkv = vdn_w(d, a->to_qkv.w), *wp = vdn_w(d, a->proj.w);
     for (int f = 0; f < T && st == VD_OK; f++) {
         float *xf = x->b.p + (int64_t)f * HW * C;
-        vdn_prep_kernel<<<vdn_grid(HW, 8), 256, 0, d->stream>>>(xn.p, xf, xf, x->pb, vdn_w(d, a->proj.b),
+        vdn_prep_kernel<<<vdn_grid(HW, 8), 256, 0, d->stream>>>(xn.p, xf, 0, xf, x->pb, vdn_w(d, a->proj.b),
                                                                vdn_w(d, a->norm.gamma), C, HW, 1, 0);
         st = launch_check("vdn_prep_kernel (attention)", err);
         // qkv[p, j] = sum_c xn[p, c] wqkv[j, c]   (column-major: qkv = wqkv^T-view x xn)
@@ -360,8 +378,8 @@ static vd_status upsampler(vd_vae_runner *r, const vd_vae_upsampler *u, act *x, 
         n = x->t - skip;
         Tz = skip + 2 * n;
         if (n > 0)
-            st = conv_prep(r, NULL, &u->time_conv, x->b.p + (int64_t)skip * HW * C, x->pb, n, H, W, 0, NULL, NULL, NULL,
-                           NULL, &y, err);
+            st = conv_prep(r, NULL, &u->time_conv, x->b.p + (int64_t)skip * HW * C, false, x->pb, n, H, W, 0, NULL, NULL,
+                           NULL, NULL, &y, err);
         *seen = true;
     }
     act out = {};
@@ -488,7 +506,8 @@ static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t 
                      "cublasSgemm (post_quant_conv)", err);
     }
     vdn_free(d, &z);
-    if (st == VD_OK) st = conv_prep(r, NULL, &v->conv_in, pq.b.p, pq.pb, t, h, w, 0, NULL, NULL, &pq.b, NULL, &x, err);
+    if (st == VD_OK)
+        st = conv_prep(r, NULL, &v->conv_in, pq.b.p, false, pq.pb, t, h, w, 0, NULL, NULL, &pq.b, NULL, &x, err);
     vdn_free(d, &pq.b);
     if (st == VD_OK) st = resblock(r, &v->mid_res[0], &x, err);
     if (st == VD_OK) st = attention(r, &v->mid_attn, &x, err);
@@ -499,7 +518,7 @@ static vd_status cudnn_decode_chunk(vd_vae_runner *r, const float *zin, int64_t 
         if (st == VD_OK && u->up.mode != VD_VAE_UP_NONE) st = upsampler(r, &u->up, &x, err);
     }
     if (st == VD_OK)
-        st = conv_prep(r, &v->norm_out, &v->conv_out, x.b.p, x.pb, x.t, x.h, x.w, 2, NULL, NULL, &x.b, NULL, &y, err);
+        st = conv_prep(r, &v->norm_out, &v->conv_out, x.b.p, false, x.pb, x.t, x.h, x.w, 2, NULL, NULL, &x.b, NULL, &y, err);
     vdn_free(d, &x.b);
     vdn_buf o = {};
     const int oc = v->conv_out.cout;

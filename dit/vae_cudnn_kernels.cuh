@@ -16,6 +16,11 @@ static __device__ __forceinline__ uint16_t vdn_f2bf(float f) {
 }
 static __device__ __forceinline__ float vdn_bf2f(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
 
+// Loads element i of an f32 (bf16 = 0) or bf16 (bf16 = 1) buffer.
+static __device__ __forceinline__ float vdn_load(const void *P, int bf16, int64_t i) {
+    return bf16 ? vdn_bf2f(((const uint16_t *)P)[i]) : ((const float *)P)[i];
+}
+
 // Stores element i of an f32 (bf16 = 0) or bf16 (bf16 = 1) buffer.
 static __device__ __forceinline__ void vdn_store(void *P, int bf16, int64_t i, float v) {
     if (bf16) ((uint16_t *)P)[i] = vdn_f2bf(v);
@@ -33,27 +38,27 @@ static __device__ __forceinline__ float vdn_group_sum(float v, int lanes) {
 // P = Wan RMS_norm(v) = v / max(||v||, 1e-12) * sqrt(C) * gamma; mode 2: SiLU of that.
 // Write-back (xw non-NULL, may equal x): xw[p, c] = v + add[c] (add may be NULL): materializes the
 // pending bias and pre-adds the bias of a conv that will accumulate into x (the residual).
-// P is f32, or bf16 with pbf16 (the conv input of the bf16 mode).
-__global__ void vdn_prep_kernel(void *P, const float *x, float *xw, const float *pb, const float *add,
+// P is f32, or bf16 with pbf16 (the conv input of the bf16 mode); x is f32, or bf16 with xbf16
+// (a bf16 conv output; then xw must be NULL).
+__global__ void vdn_prep_kernel(void *P, const void *x, int xbf16, float *xw, const float *pb, const float *add,
                                 const float *gamma, int C, int64_t n, int mode, int pbf16) {
     const int lanes = vdn_lanes(), lane = (int)threadIdx.x % lanes;
     const int groups = (int)blockDim.x / lanes;
     const int64_t g0 = (int64_t)blockIdx.x * groups + threadIdx.x / lanes, gs = (int64_t)gridDim.x * groups;
     const float scale = sqrtf((float)C);
     for (int64_t p = g0; p < n; p += gs) {
-        const float *xi = x + p * C;
         float inv = 1.0f;
         if (mode) {
             float ss = 0.0f;
             for (int c = lane; c < C; c += lanes) {
-                const float v = xi[c] + (pb ? pb[c] : 0.0f);
+                const float v = vdn_load(x, xbf16, p * C + c) + (pb ? pb[c] : 0.0f);
                 ss = fmaf(v, v, ss);
             }
             ss = vdn_group_sum(ss, lanes);
             inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
         }
         for (int c = lane; c < C; c += lanes) {
-            const float v = xi[c] + (pb ? pb[c] : 0.0f);
+            const float v = vdn_load(x, xbf16, p * C + c) + (pb ? pb[c] : 0.0f);
             float o = v;
             if (mode) o = v * inv * scale * gamma[c];
             if (mode == 2) o = o / (1.0f + __expf(-o));
