@@ -11,6 +11,7 @@
 # Env: VDIT_BUILD_DIR (build-gpu), VDIT_CUDA_ARCHS (90), VDIT_CTEST_J (4), VDIT_CMAKE_ARGS (extra),
 #      VDIT_GPU_CHECK_UNTIL=configure (stop after configuring: to test the .deb set-up),
 #      VDIT_BUILD_TARGETS="t1 t2" (build only these), VDIT_CTEST_REGEX=re (only matching gpu tests),
+#      VDIT_CUDNN_ROOT (cuDNN folder with include/ and lib/; default: the nvidia.cudnn pip package),
 #      OUT (set by the device tool: logs and bench/results files are copied there; at most 8 files).
 set -uo pipefail
 root=$(pwd)
