@@ -222,7 +222,7 @@ static vd_status get_cache(vd_vae_runner *r, const vd_vae_conv *cv, int64_t fram
 // prep(x frame f) for f < t, where x [t, H, W, cin] has pending bias pb and prep is copy (mode 0),
 // RMS_norm (1) or RMS_norm + SiLU (2) with nm's gamma. xw/add: the producer's write-back
 // (vdn_prep_kernel). consume: x's buffer, freed once read (stream order makes that safe). The
-// cache then takes P's last two frames. Output: into acc (accumulate) or a new out.
+// cache then holds P's last two frames. Output: into acc (accumulate) or a new out.
 static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae_conv *cv, const void *x, bool xbf16,
                            const float *pb, int t, int H, int W, int mode, float *xw, const float *add, vdn_buf *consume,
                            float *acc, act *out, vd_error *err) {
@@ -240,14 +240,18 @@ static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
             st = cuda_ok(cudaMemcpyAsync(pp, cache, (size_t)(ct * fr), cudaMemcpyDeviceToDevice, d->stream),
                          "cache -> conv input", err);
     }
+    // t >= 2: the producer also writes the new cache (the last two new frames; the old cache is
+    // already in P); t = 1: the new cache is P[1, 3), copied after
+    const bool cache_by_kernel = ct && t >= ct;
     if (st == VD_OK) {
         VD_ASSERT(!(xbf16 && xw));
-        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(pp + ct * fr, x, xbf16 ? 1 : 0, xw, pb, add,
-                                                              nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode, bf16 ? 1 : 0);
+        vdn_prep_kernel<<<vdn_grid(n, 8), 256, 0, d->stream>>>(
+            pp + ct * fr, x, xbf16 ? 1 : 0, xw, pb, add, nm ? vdn_w(d, nm->gamma) : NULL, C, n, mode, bf16 ? 1 : 0,
+            cache_by_kernel ? cache : NULL, (int64_t)(t - ct) * H * W);
         st = launch_check("vdn_prep_kernel", err);
     }
     if (consume) vdn_free(d, consume);
-    if (st == VD_OK && ct)
+    if (st == VD_OK && ct && !cache_by_kernel)
         st = cuda_ok(cudaMemcpyAsync(cache, pp + t * fr, (size_t)(ct * fr), cudaMemcpyDeviceToDevice, d->stream),
                      "conv input -> cache", err);
     if (st == VD_OK) st = conv_run(r, cv, P.p, ct + t, H, W, acc, out, err);
@@ -320,7 +324,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_er
     for (int f = 0; f < T && st == VD_OK; f++) {
         float *xf = x->b.p + (int64_t)f * HW * C;
         vdn_prep_kernel<<<vdn_grid(HW, 8), 256, 0, d->stream>>>(xn.p, xf, 0, xf, x->pb, vdn_w(d, a->proj.b),
-                                                               vdn_w(d, a->norm.gamma), C, HW, 1, 0);
+                                                               vdn_w(d, a->norm.gamma), C, HW, 1, 0, NULL, 0);
         st = launch_check("vdn_prep_kernel (attention)", err);
         // qkv[p, j] = sum_c xn[p, c] wqkv[j, c]   (column-major: qkv = wqkv^T-view x xn)
         if (st == VD_OK)

@@ -39,9 +39,10 @@ static __device__ __forceinline__ float vdn_group_sum(float v, int lanes) {
 // Write-back (xw non-NULL, may equal x): xw[p, c] = v + add[c] (add may be NULL): materializes the
 // pending bias and pre-adds the bias of a conv that will accumulate into x (the residual).
 // P is f32, or bf16 with pbf16 (the conv input of the bf16 mode); x is f32, or bf16 with xbf16
-// (a bf16 conv output; then xw must be NULL).
+// (a bf16 conv output; then xw must be NULL). P2 (may be NULL): positions p >= p2_from are also
+// stored at P2[p - p2_from] (the conv's next feature cache: its input's last two frames).
 __global__ void vdn_prep_kernel(void *P, const void *x, int xbf16, float *xw, const float *pb, const float *add,
-                                const float *gamma, int C, int64_t n, int mode, int pbf16) {
+                                const float *gamma, int C, int64_t n, int mode, int pbf16, void *P2, int64_t p2_from) {
     const int lanes = vdn_lanes(), lane = (int)threadIdx.x % lanes;
     const int groups = (int)blockDim.x / lanes;
     const int64_t g0 = (int64_t)blockIdx.x * groups + threadIdx.x / lanes, gs = (int64_t)gridDim.x * groups;
@@ -63,6 +64,7 @@ __global__ void vdn_prep_kernel(void *P, const void *x, int xbf16, float *xw, co
             if (mode) o = v * inv * scale * gamma[c];
             if (mode == 2) o = o / (1.0f + __expf(-o));
             vdn_store(P, pbf16, p * C + c, o);
+            if (P2 && p >= p2_from) vdn_store(P2, pbf16, (p - p2_from) * C + c, o);
             if (xw) xw[p * C + c] = v + (add ? add[c] : 0.0f);
         }
     }
