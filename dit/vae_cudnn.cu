@@ -109,8 +109,12 @@ static void prof_chunk_end(vd_vae_runner *r) {
 }
 
 // bf16 mode: a conv runs in bf16 when its channel counts suit the bf16 tensor-core kernels
-// (multiples of 8); the others (conv_out's 4 outputs, tiny test configs) stay f32.
+// (multiples of 8); the others (conv_out, tiny test configs) stay f32.
 static bool conv_bf16(const vd_vae_runner *r, int cin, int cout) { return r->d->bf16 && cin % 8 == 0 && cout % 8 == 0; }
+// Same for layer cv; conv_out (3 outputs padded to 8) always stays f32.
+static bool layer_bf16(const vd_vae_runner *r, const vd_vae_conv *cv) {
+    return cv != &r->v->conv_out && conv_bf16(r, cv->cin, vdn_cout(r->v, cv));
+}
 
 // The device weights a cuDNN conv reads (key: the host array).
 static const void *conv_w(vd_vae_runner *r, const float *key, bool bf16) {
@@ -175,7 +179,7 @@ static vd_status conv_run(vd_vae_runner *r, const vd_vae_conv *cv, const void *P
                           act *out, vd_error *err) {
     vdn_dev *d = r->d;
     const int co = vdn_cout(r->v, cv), to = ti - cv->kt + 1;
-    const int bf16 = conv_bf16(r, cv->cin, co);
+    const int bf16 = layer_bf16(r, cv);
     const vd_cudnn_conv_shape s = {cv->cin, co, cv->kt, cv->kh, cv->kw, ti, H, W, 0, bf16};
     const bool is1x1 = cv->kt == 1 && cv->kh == 1 && cv->kw == 1;
     float *y = acc;
@@ -229,7 +233,7 @@ static vd_status conv_prep(vd_vae_runner *r, const vd_vae_norm *nm, const vd_vae
     vdn_dev *d = r->d;
     VD_ASSERT(cv->kt == 1 || cv->kt == 1 + VD_VAE_CACHE_T);
     const int ct = cv->kt > 1 ? VD_VAE_CACHE_T : 0, C = cv->cin;
-    const bool bf16 = conv_bf16(r, C, vdn_cout(r->v, cv)); // P's type: the one conv_run gives cuDNN
+    const bool bf16 = layer_bf16(r, cv); // P's type: the one conv_run gives cuDNN
     const int64_t es = bf16 ? 2 : 4, fr = (int64_t)H * W * C * es, n = (int64_t)t * H * W; // fr: bytes per frame
     vdn_buf P = {};
     vd_status st = vdn_alloc(d, &P, (size_t)((ct + t) * fr), err);

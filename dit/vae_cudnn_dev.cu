@@ -66,7 +66,9 @@ float *vdn_w(const vdn_dev *d, const float *host) {
 // The phase weights are registered under the conv struct's address (no weight array has it).
 float *vdn_w_phases(const vdn_dev *d, const vd_vae_conv *cv) { return vdn_w(d, (const float *)(const void *)cv); }
 
-int vdn_cout(const vd_vae *v, const vd_vae_conv *cv) { return cv == &v->conv_out ? (cv->cout + 3) & ~3 : cv->cout; }
+// conv_out's 3 outputs are padded to 8: cuDNN 9.19 on the H200 had no NDHWC TF32 algorithm for 4
+// output channels at 480x832 ("no cuDNN algorithm ran", cin 96 cout 4).
+int vdn_cout(const vd_vae *v, const vd_vae_conv *cv) { return cv == &v->conv_out ? (cv->cout + 7) & ~7 : cv->cout; }
 
 // Copies n floats (host) into a new device buffer registered under key.
 static vd_status put(vdn_dev *d, const float *key, const float *src, size_t n, vd_error *err) {

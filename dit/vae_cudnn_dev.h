@@ -51,5 +51,5 @@ float *vdn_w(const vdn_dev *d, const float *host);
 float *vdn_w_phases(const vdn_dev *d, const vd_vae_conv *cv);
 // bf16 copy (uint16 bit patterns) of a conv weight or phase weight (VD_ASSERT when absent).
 const uint16_t *vdn_w16(const vdn_dev *d, const float *host);
-// Output channels of conv cv on the device (cout rounded up to 4 for conv_out).
+// Output channels of conv cv on the device (cout rounded up to 8 for conv_out).
 int vdn_cout(const vd_vae *v, const vd_vae_conv *cv);
