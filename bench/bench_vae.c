@@ -6,7 +6,7 @@
 //   bench_vae [--vae DIR | --random] [--input latent.safetensors] [--latent F,H,W] [--device cuda|cpu]
 //             [--chunk N] [--tile] [--fp32 | --bf16] [--conv auto|gemm|cudnn] [--warmup N] [--out video.safetensors]
 // --bf16: bf16 convolutions (cuDNN runner only; env VDIT_VAE_BF16=1 too).
-// --conv: the CUDA convolution implementation (default auto = cudnn when built with cuDNN; env
+// --conv: the CUDA convolution implementation (default auto = gemm; cudnn is opt-in; env
 // VDIT_VAE_CONV sets the default too); the JSON line names the one that ran ("conv").
 #include <stdio.h>
 #include <stdlib.h>
