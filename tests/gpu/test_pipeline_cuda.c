@@ -1,8 +1,8 @@
 // Text-to-video pipeline on CUDA vs CPU (label gpu; exits 77 without a GPU). Tiny random Wan2.1
 // fixture model (scripts/gen_pipeline_fixtures.py). The same seed gives the same Philox noise on
 // both devices; the CUDA DiT/umT5 run bf16 GEMMs and the VAE TF32, so frames differ slightly:
-// frames compared as PSNR (>= 30 dB, a bound chosen, not yet measured on the H200), and the CUDA
-// frames vs diffusers' fp32 WanPipeline from the fixture's initial latent (>= 30 dB).
+// frames compared as PSNR, and the CUDA frames vs diffusers' fp32 WanPipeline from the fixture's
+// initial latent. Measured on the H200 (2026-11-28): 51.52 dB and 51.26 dB; bound 45 dB for both.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +67,7 @@ int main(void) {
     if (run_frames(VD_DEVICE_CPU, NULL, "cpu", cpu) && run_frames(VD_DEVICE_CUDA, NULL, "cuda", gpu)) {
         double p = pt_psnr_u8(cpu, gpu, n);
         fprintf(stderr, "seed 11: CUDA vs CPU PSNR %.2f dB\n", p);
-        VT_EXPECT(p >= 30.0);
+        VT_EXPECT(p >= 45.0);
     }
     char cases[512];
     snprintf(cases, sizeof cases, "%s", vt_src_path("tests/data/pipeline/cases.safetensors"));
@@ -80,7 +80,7 @@ int main(void) {
         memcpy(ref, t->data, n);
         double p = pt_psnr_u8(gpu, ref, n);
         fprintf(stderr, "init latent: CUDA vs diffusers (fp32 CPU) PSNR %.2f dB\n", p);
-        VT_EXPECT(p >= 30.0);
+        VT_EXPECT(p >= 45.0);
     }
     if (f) vd_st_close(f);
     free(cpu);
