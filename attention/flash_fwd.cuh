@@ -133,6 +133,15 @@ __device__ __forceinline__ bool window_allows(const Args &a, int i, int j) {
     return true;
 }
 
+// Block-sparse launches: the CSR entries [*e0, *e0 + return value) of the (group, q tile) row of
+// block (qt, h, b). Groups: one mask for all heads, one per head, or one per (batch item, head).
+__device__ __forceinline__ int csr_row(const Args &a, int qt, int h, int b, int *e0) {
+    const int grp = a.n_groups == 1 ? 0 : (a.n_groups == a.NH ? h : b * a.NH + h);
+    const int r = grp * a.n_q_tiles + qt;
+    *e0 = a.indptr[r];
+    return a.indptr[r + 1] - *e0;
+}
+
 template <int D, int MT, bool SPARSE>
 __global__ void __launch_bounds__(VD_FLASH_WARPS * 32, 2) flash_fwd_kernel(const Args a) {
     constexpr int NW = VD_FLASH_WARPS, THREADS = NW * 32, BQ = 16 * MT * NW;
@@ -157,10 +166,7 @@ __global__ void __launch_bounds__(VD_FLASH_WARPS * 32, 2) flash_fwd_kernel(const
 
     int n_iter, e0 = 0;
     if (SPARSE) {
-        const int grp = a.n_groups == 1 ? 0 : (a.n_groups == a.NH ? h : b * a.NH + h);
-        const int r = grp * a.n_q_tiles + qt;
-        e0 = a.indptr[r];
-        n_iter = (a.indptr[r + 1] - e0) * a.sub;
+        n_iter = csr_row(a, qt, h, b, &e0) * a.sub;
     } else {
         n_iter = (a.N_kv + BKV - 1) / BKV;
     }
