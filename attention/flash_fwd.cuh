@@ -53,7 +53,6 @@ struct Args {
     // window predicate
     int use_win, inward;
     int wg[3], wsize[3];
-    int dbg;   // flash_wgmma.cu diagnostics (VDIT_WGMMA_DBG), 0 in normal runs
 };
 
 #ifndef VD_FLASH_EMU

@@ -146,15 +146,14 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
     }
     auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
 
-    const bool sync1 = a.dbg & 2;   // diagnostics: one stage, each tile loaded and waited for in turn
     // prologue: group 0 = Q + tile 0, group 1 = tile 1 (groups may be empty)
     load_tile<BQ>(sQ, qg, a.q_sn, q0, a.N_q, tid);
-    if (n_iter > 0 && !sync1) {
+    if (n_iter > 0) {
         load_tile<BKV>(sKV, kg, a.k_sn, kv_start(0), a.N_kv, tid);
         load_tile<BKV>(sKV + KV_BYTES, vg, a.v_sn, kv_start(0), a.N_kv, tid);
     }
     cp_async_commit();
-    if (n_iter > 1 && !sync1) {
+    if (n_iter > 1) {
         load_tile<BKV>(sKV + 2 * KV_BYTES, kg, a.k_sn, kv_start(1), a.N_kv, tid);
         load_tile<BKV>(sKV + 3 * KV_BYTES, vg, a.v_sn, kv_start(1), a.N_kv, tid);
     }
@@ -170,17 +169,8 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
     for (int i = 0; i < 64; i++) o[i] = 0.f;
 
     for (int it = 0; it < n_iter; it++) {
-        const uint32_t sK = sKV + (sync1 ? ((a.dbg & 4) ? 2 * KV_BYTES : 0u) : (uint32_t)(it & 1) * 2 * KV_BYTES), sV = sK + KV_BYTES;
-        if (sync1) {
-            __syncthreads();
-            load_tile<BKV>(sK, kg, a.k_sn, kv_start(it), a.N_kv, tid);
-            load_tile<BKV>(sV, vg, a.v_sn, kv_start(it), a.N_kv, tid);
-            cp_async_commit();
-            cp_async_wait_all();
-            fence_proxy_async();
-            __syncthreads();
-        } else if (it > 0) {
-            if (a.dbg & 1) cp_async_wait_all(); else
+        const uint32_t sK = sKV + (uint32_t)(it & 1) * 2 * KV_BYTES, sV = sK + KV_BYTES;
+        if (it > 0) {
             cp_async_wait_1();   // this tile's group landed (the next one may still be in flight)
             fence_proxy_async();
             __syncthreads();
@@ -192,7 +182,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         // P V wgmma) although the next tile's S wgmma still reads them: every tile after the first
         // was computed as P(previous tile) K^T. The 8 ldmatrix per tile are cheap and keep the Q
         // registers live only from here to the S wait.
-        // QSMEM (the default; VDIT_WGMMA_DBG=16 selects the register form): Q read by the MMA straight
+        // QSMEM (the default; VDIT_WGMMA_Q=regs selects the register form): Q read by the MMA straight
         // from sQ (K-major descriptor of this warpgroup's 64 rows), no Q registers at all. H200, 1.3B
         // shape: 410.9 TFLOP/s vs 380.3 with Q fragments re-read into registers every tile.
         float s[64];
@@ -286,7 +276,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         fence_regs(p);   // P is read by the MMA until the wait: its registers must not be reused before
 
         __syncthreads();   // both warpgroups are done with this stage: refill it with tile it + 2
-        if (it + 2 < n_iter && !sync1) {
+        if (it + 2 < n_iter) {
             load_tile<BKV>(sK, kg, a.k_sn, kv_start(it + 2), a.N_kv, tid);
             load_tile<BKV>(sV, vg, a.v_sn, kv_start(it + 2), a.N_kv, tid);
         }
@@ -338,17 +328,18 @@ extern "C" int vd_attn_wgmma_usable(void) {
     return major == 9 && minor == 0;
 }
 
-static int wgmma_dbg(void) {
-    const char *e = getenv("VDIT_WGMMA_DBG");
-    return e ? atoi(e) : 0;
+// Q read by the MMA from shared memory (default) or re-read into registers every tile
+// (VDIT_WGMMA_Q=regs, 380 vs 411 TFLOP/s on the H200: kept for comparison).
+static bool q_in_regs(void) {
+    const char *e = getenv("VDIT_WGMMA_Q");
+    return e && !strcmp(e, "regs");
 }
 
 extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, vd_error *err) {
     vdflash::Args a = vdflash::make_args(p);
-    a.dbg = wgmma_dbg();
     const int nqt = (p->N_q + vdflash::wg::BQ - 1) / vdflash::wg::BQ;
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = !(a.dbg & 16) ? vdflash::wg::launch<false, true>(a, nqt, p->B, st) : vdflash::wg::launch<false, false>(a, nqt, p->B, st);
+    cudaError_t ce = q_in_regs() ? vdflash::wg::launch<false, false>(a, nqt, p->B, st) : vdflash::wg::launch<false, true>(a, nqt, p->B, st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<dense>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<dense>");
     return VD_OK;
@@ -356,10 +347,9 @@ extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, 
 
 // a: the block-sparse Args built by flash_sparse.cu (tile_q = tile_kv = 128, so sub = 1).
 extern "C" vd_status vd_attn_wgmma_sparse(const void *args, int n_q_tiles, int B, void *stream, vd_error *err) {
-    vdflash::Args a = *static_cast<const vdflash::Args *>(args);
-    a.dbg = wgmma_dbg();
+    const vdflash::Args &a = *static_cast<const vdflash::Args *>(args);
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = !(a.dbg & 16) ? vdflash::wg::launch<true, true>(a, n_q_tiles, B, st) : vdflash::wg::launch<true, false>(a, n_q_tiles, B, st);
+    cudaError_t ce = q_in_regs() ? vdflash::wg::launch<true, false>(a, n_q_tiles, B, st) : vdflash::wg::launch<true, true>(a, n_q_tiles, B, st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<sparse>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<sparse>");
     return VD_OK;
