@@ -1,6 +1,8 @@
 // cuDNN 3D convolution for the Wan VAE (see vae_cudnn_conv.h). Legacy convolution API
 // (cudnn_cnn.h; still shipped in cuDNN 9): descriptors and the timed algorithm choice are made
-// once per shape and kept in a small plan list (a decode meets a few dozen shapes).
+// once per shape and kept in a small plan list (a decode meets a few dozen shapes). A channels-
+// last shape for which cuDNN runs no algorithm is planned as "direct" (vae_cudnn_direct.cu) at
+// that first call, so later calls of the shape never ask cuDNN again.
 #ifdef VDIT_HAVE_CUDNN
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "dit/vae_cudnn_conv.h"
+#include "dit/vae_cudnn_direct.h"
 #include "lib/log.h"
 
 #define VDN_CUDNN_TRY(err, stmt)                                                                      \
@@ -28,6 +31,7 @@ typedef struct {
     size_t ws;
     float ms;
     bool acc_by_add;  // beta = 1 was refused for this algorithm: accumulate through a scratch output
+    bool direct;      // run by vd_cudnn_direct_run (no cuDNN algorithm, or forced); no descriptors used
 } conv_plan;
 
 struct vd_cudnn_conv {
@@ -36,6 +40,7 @@ struct vd_cudnn_conv {
     vd_cudnn_allocator a;
     size_t ws_limit;
     bool strict;
+    int force_direct; // VDIT_VAE_CUDNN_DIRECT: 0 cuDNN first, 1 every NDHWC shape direct, 2 those with cout <= 8
     conv_plan *plans;
     int n_plans, cap_plans;
 };
@@ -74,6 +79,10 @@ extern "C" vd_status vd_cudnn_conv_create(vd_cudnn_conv **out, void *stream, con
     c->a = *a;
     c->ws_limit = ws_limit;
     c->strict = strict_fp32;
+    const char *fd = getenv("VDIT_VAE_CUDNN_DIRECT");
+    c->force_direct = !fd ? 0 : !strcmp(fd, "1") || !strcmp(fd, "all") ? 1 : !strcmp(fd, "small") ? 2 : 0;
+    if (fd && fd[0] && strcmp(fd, "0") && !c->force_direct)
+        VD_LOGW("vae_cudnn: VDIT_VAE_CUDNN_DIRECT=%s ignored (allowed: 0, 1 or all, small)", fd);
     *out = c;
     return VD_OK;
 }
@@ -199,7 +208,7 @@ static vd_status plan_find(vd_cudnn_conv *c, conv_plan *p, const void *x, const 
     }
     return vd_error_set(err, VD_ERR_UNSUPPORTED,
                         "vd_cudnn_conv: no cuDNN algorithm ran for cin %d cout %d kernel %dx%dx%d input %dx%dx%d (%s, "
-                        "%d tried, workspace %zu bytes); use the GEMM conv (--conv gemm / VDIT_VAE_CONV=gemm)",
+                        "%d tried, workspace %zu bytes)",
                         s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w,
                         s->bf16 ? "bf16" : c->strict ? "fp32" : "tf32", n, wsb);
 }
@@ -221,11 +230,30 @@ static vd_status plan_get(vd_cudnn_conv *c, const vd_cudnn_conv_shape *s, const 
     conv_plan *p = &c->plans[c->n_plans];
     memset(p, 0, sizeof *p);
     p->s = *s;
-    vd_status st = plan_descriptors(c, p, err);
-    if (st == VD_OK) st = plan_find(c, p, x, w, y, accumulate, err);
+    bool forced = !s->ncdhw && (c->force_direct == 1 || (c->force_direct == 2 && s->cout <= 8));
+    vd_error e = {};
+    vd_status st = forced ? VD_OK : plan_descriptors(c, p, &e);
+    if (st == VD_OK && !forced) st = plan_find(c, p, x, w, y, accumulate, &e);
+    if (st != VD_OK && !s->ncdhw && st != VD_ERR_OUT_OF_MEMORY) {
+        // no cuDNN algorithm (or descriptor) for this shape: the direct kernel, decided once here
+        VD_LOGW("vae_cudnn: %s; this shape runs the direct CUDA conv kernel instead (vae_cudnn_direct.cu)", e.msg);
+        plan_destroy(p);
+        p->s = *s;
+        st = VD_OK;
+        forced = true;
+    }
     if (st != VD_OK) {
         plan_destroy(p);
+        *err = e;
         return st;
+    }
+    p->direct = forced;
+    if (p->direct) {
+        VD_LOGD("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d %s: direct kernel", s->cin, s->cout, s->kt, s->kh,
+                s->kw, s->ti, s->h, s->w, s->bf16 ? "bf16" : "f32");
+        c->n_plans++;
+        *out = p;
+        return VD_OK;
     }
     VD_LOGD("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d %s %s: algo %d, math %s, workspace %zu, %.3f ms",
             s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, s->ncdhw ? "ncdhw" : "ndhwc", s->bf16 ? "bf16" : "f32",
@@ -244,6 +272,7 @@ extern "C" vd_status vd_cudnn_conv_run(vd_cudnn_conv *c, const vd_cudnn_conv_sha
                             s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w);
     conv_plan *p = NULL;
     VD_TRY(plan_get(c, s, x, w, y, accumulate, &p, err));
+    if (p->direct) return vd_cudnn_direct_run(s, x, w, y, accumulate, c->stream, err);
     void *ws = NULL, *tmp = NULL;
     size_t tmp_bytes = 0;
     if (p->ws) VD_TRY(c->a.alloc(c->a.user, &ws, p->ws, err));
@@ -286,6 +315,11 @@ extern "C" void vd_cudnn_conv_log_plans(const vd_cudnn_conv *c) {
     for (int i = 0; i < c->n_plans; i++) {
         const conv_plan *p = &c->plans[i];
         const vd_cudnn_conv_shape *s = &p->s;
+        if (p->direct) {
+            VD_LOGI("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d ndhwc %s: direct kernel", s->cin, s->cout, s->kt,
+                    s->kh, s->kw, s->ti, s->h, s->w, s->bf16 ? "bf16" : "f32");
+            continue;
+        }
         VD_LOGI("vae_cudnn: conv cin %d cout %d k %dx%dx%d in %dx%dx%d %s %s: algo %d, math %s, workspace %zu, %.3f ms",
                 s->cin, s->cout, s->kt, s->kh, s->kw, s->ti, s->h, s->w, s->ncdhw ? "ncdhw" : "ndhwc",
                 s->bf16 ? "bf16" : "f32", (int)p->algo, math_name(p->math), p->ws, p->ms);

@@ -11,6 +11,13 @@
 // default) or strict fp32 (FMA math only). The algorithm is chosen once per shape by timing
 // every applicable one (cudnnFindConvolutionForwardAlgorithmEx, workspace <= the limit) and
 // cached with its descriptors; workspace comes from the caller's allocator (the VAE's pool).
+// Fallback: a channels-last shape for which cuDNN runs no algorithm (every timed or heuristic
+// candidate fails or needs too much workspace; cuDNN 9.19 on the H200 had none in TF32 for the VAE's
+// 96 -> 8 output conv at 480x832) is planned, at its first call, to run the direct CUDA kernel of
+// vae_cudnn_direct.h (fp32 FMA accumulation, same semantics), with a warning; later calls never
+// ask cuDNN again. VDIT_VAE_CUDNN_DIRECT=1 (or all) plans every channels-last shape direct,
+// VDIT_VAE_CUDNN_DIRECT=small those with cout <= 8 (read at vd_cudnn_conv_create; for tests and
+// measurements). NCDHW shapes (bench_vae_conv) keep the error.
 // Include from .cu files only (C++ linkage of the stream type is not needed: the stream is void *).
 #pragma once
 #include <stdbool.h>

@@ -38,7 +38,9 @@ int vd_vae_conv_impl_parse(const char *s, vd_vae_conv_impl *out) {
 
 // AUTO is the GEMM runner: the cuDNN runner passes the gpu test on the fixture configs but, on the
 // H200 (cuDNN 9.19), found no algorithm for the full-size output conv (96 -> 3 channels at
-// 480x832), so it stays opt-in (VDIT_VAE_CONV=cudnn) until that is fixed.
+// 480x832), so it stays opt-in (VDIT_VAE_CONV=cudnn). Such shapes now fall back to a direct CUDA
+// kernel (vae_cudnn_direct.cu, planned at the shape's first call); AUTO stays GEMM until a GPU run
+// of the full-size benchmark with that fallback.
 const char *vd_vae_conv_impl_name(const vd_vae_decode_opts *o) {
     if (o->cuda_conv != VD_VAE_CONV_CUDNN) return "gemm";
     return vd_vae_cudnn_available() ? "cudnn" : NULL;

@@ -1,6 +1,7 @@
 # Wan VAE decoder tests (issue 7). Fixtures: tests/data/vae (scripts/gen_vae_fixtures.py).
 vdit_add_test(NAME test_vae LABEL cpu SOURCES test_vae.c LIBS vdit_dit TIMEOUT 300)
 vdit_add_test(NAME test_vae_cuda LABEL gpu SOURCES gpu/test_vae_cuda.c LIBS vdit_dit TIMEOUT 600)
+vdit_add_test(NAME test_vae_direct_conv LABEL gpu SOURCES gpu/test_vae_direct_conv.c LIBS vdit_dit TIMEOUT 300)
 
 # CLI: decode a fixture latent to frames + y4m (exit 0, frame count and size in the summary), and
 # a latent with the wrong channel count for the VAE (exit 1 with a message naming both counts).

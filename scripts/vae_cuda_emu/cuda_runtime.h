@@ -46,5 +46,6 @@ static inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) { return 0;
 static inline cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t) { *ms = 0; return 0; }
 static inline cudaError_t cudaEventDestroy(cudaEvent_t) { return 0; }
 struct float4 { float x, y, z, w; };
+struct uint4 { unsigned x, y, z, w; };
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
 static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }

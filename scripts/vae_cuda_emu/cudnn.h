@@ -5,6 +5,9 @@
 // buffer with NaN, so a runner that lets the timing runs overwrite live data shows it.
 // EMU_CUDNN_NO_BETA=1 makes accumulating convolutions (beta != 0) fail with NOT_SUPPORTED;
 // EMU_CUDNN_FIND_FAIL=1 makes the timed search fail (the runner then takes the heuristic order).
+// EMU_CUDNN_NO_ALGO=small (convs with cout <= 8) or =all: every algorithm the search and the
+// heuristics list fails (as cuDNN 9.19 on the H200 for the VAE's 96 -> 8 output conv at 480x832)
+// and cudnnConvolutionForward refuses those convs, so only the runner's direct kernel can run them.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -54,13 +57,19 @@ static inline cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(cudnnConvoluti
     for (int i = 0; i < 3; i++) o[2 + i] = (x->dims[2 + i] + 2 * c->pad[i] - (w->dims[2 + i] - 1) * c->dil[i] - 1) / c->stride[i] + 1;
     return 0;
 }
+// EMU_CUDNN_NO_ALGO: no algorithm for a conv with filter wd
+static inline bool emu_no_algo(cudnnFilterDescriptor_t wd) {
+    const char *e = getenv("EMU_CUDNN_NO_ALGO");
+    if (!e) return false;
+    return !strcmp(e, "all") || (!strcmp(e, "small") && wd->dims[0] <= 8);
+}
 static inline cudnnStatus_t cudnnGetConvolutionForwardAlgorithmMaxCount(cudnnHandle_t, int *n) { *n = 8; return 0; }
 // y = alpha * conv(x, w) + beta * y, NDHWC / KTRSC, stride 1, dilation 1.
 static inline cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void *alpha, cudnnTensorDescriptor_t xd, const void *xv, cudnnFilterDescriptor_t wd, const void *wv,
                                                     cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t, void *, size_t, const void *beta, cudnnTensorDescriptor_t yd, void *yv) {
     int od[5];
     if (cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
-    if (cd->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return CUDNN_STATUS_NOT_SUPPORTED;
+    if (cd->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION || emu_no_algo(wd)) return CUDNN_STATUS_NOT_SUPPORTED;
     // EMU_CUDNN_NO_BETA=1: refuse accumulation (exercises the runner's scratch-and-add path)
     if (*(const float *)beta != 0.0f && getenv("EMU_CUDNN_NO_BETA") && getenv("EMU_CUDNN_NO_BETA")[0] == '1') return CUDNN_STATUS_NOT_SUPPORTED;
     if (xd->dtype != wd->dtype || xd->dtype != yd->dtype) return CUDNN_STATUS_BAD_PARAM;
@@ -120,6 +129,7 @@ static inline cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t
     perf[0].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, perf[0].mathType = CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, perf[0].time = 0.5f;
     perf[1].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, perf[1].mathType = (cudnnMathType_t)cd->math, perf[1].time = 1.0f;
     perf[1].memory = ws < 4096 ? ws : 4096;
+    if (emu_no_algo(wd)) perf[0].status = perf[1].status = CUDNN_STATUS_NOT_SUPPORTED;
     *n = 2;
     return 0;
 }
@@ -139,6 +149,7 @@ static inline cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t
     if (req < 1 || cudnnGetConvolutionNdForwardOutputDim(cd, xd, wd, 5, od) || memcmp(od, yd->dims, sizeof od)) return CUDNN_STATUS_BAD_PARAM;
     memset(perf, 0, sizeof *perf);
     perf[0].algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, perf[0].mathType = (cudnnMathType_t)cd->math, perf[0].time = -1.0f;
+    if (emu_no_algo(wd)) perf[0].status = CUDNN_STATUS_NOT_SUPPORTED;
     *n = 1;
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "cuda_runtime.h"
 dim3s blockIdx, threadIdx, blockDim, gridDim;
 #include "lib/cuda_ctx.h"
+#include "lib/device.h"
 extern "C" {
 bool vd_cuda_available(void) { return true; }
 vd_status vd_cuda_ctx_create(vd_cuda_ctx **out, int device_id, vd_error *err) {
@@ -10,4 +11,21 @@ vd_status vd_cuda_ctx_create(vd_cuda_ctx **out, int device_id, vd_error *err) {
 }
 void vd_cuda_ctx_free(vd_cuda_ctx *ctx) { free(ctx); }
 void *vd_cuda_ctx_stream(vd_cuda_ctx *ctx) { return NULL; }
+vd_status vd_cuda_sync(vd_cuda_ctx *, vd_error *) { return VD_OK; }
+// the arena and copies of lib/device.h (test_vae_direct_conv): host memory, NaN-poisoned
+vd_status vd_cuda_arena_init(vd_cuda_arena *a, size_t bytes, vd_error *err) {
+    a->base = (char *)malloc(bytes), a->cap = bytes, a->top = a->peak = 0;
+    if (!a->base) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "emu arena: out of host memory");
+    memset(a->base, 0xff, bytes);
+    return VD_OK;
+}
+void vd_cuda_arena_free(vd_cuda_arena *a) { free(a->base), a->base = NULL; }
+vd_status vd_cuda_arena_alloc(vd_cuda_arena *a, size_t bytes, void **out, vd_error *err) {
+    const size_t off = (a->top + 255) & ~(size_t)255;
+    if (off + bytes > a->cap) return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "emu arena: %zu bytes do not fit", bytes);
+    *out = a->base + off, a->top = off + bytes;
+    return VD_OK;
+}
+vd_status vd_cuda_upload(vd_cuda_ctx *, void *d, const void *s, size_t n, vd_error *) { memcpy(d, s, n); return VD_OK; }
+vd_status vd_cuda_download(vd_cuda_ctx *, void *d, const void *s, size_t n, vd_error *) { memcpy(d, s, n); return VD_OK; }
 }

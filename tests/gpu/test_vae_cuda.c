@@ -6,8 +6,11 @@
 // Per-frame chunks, whole-sequence chunk and tiled decode. Both CUDA runners are checked with the
 // same bounds: the channel-major one with cuBLAS GEMM convolutions (conv "gemm") and, when the
 // build has cuDNN, the channels-last one with cuDNN convolutions (conv "cudnn"; its fp32 mode
-// restricts cuDNN to FMA math, its TF32 mode allows what torch allows by default). Skips (77)
-// without a GPU.
+// restricts cuDNN to FMA math, its TF32 mode allows what torch allows by default). The cuDNN
+// runner is checked a second time with every conv on its direct-kernel fallback ("cudnn-direct":
+// VDIT_VAE_CUDNN_DIRECT=1 for that pass, fp32 FMA accumulation, so the same bounds hold); that is
+// the path taken for shapes where cuDNN runs no algorithm (the full-size output conv on the H200).
+// Skips (77) without a GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +29,9 @@
 #define VAE_BF16_NMSE 1e-3
 
 // prec: 0 TF32, 1 fp32, 2 bf16 (cuDNN runner only).
-static void run_fixture(const char *name, int prec, vd_vae_conv_impl conv) {
-    const char *cn = conv == VD_VAE_CONV_CUDNN ? "cudnn" : "gemm";
+// direct: the cuDNN runner's convs all on the direct kernel (the label only; the caller sets the env).
+static void run_fixture(const char *name, int prec, vd_vae_conv_impl conv, bool direct) {
+    const char *cn = conv == VD_VAE_CONV_CUDNN ? (direct ? "cudnn-direct" : "cudnn") : "gemm";
     const bool fp32 = prec == 1;
     const double rel = prec == 1 ? 1e-4 : prec == 2 ? VAE_BF16_REL : 1e-2;
     const double nmse_max = prec == 2 ? VAE_BF16_NMSE : 1e-5;
@@ -92,16 +96,25 @@ static void run_fixture(const char *name, int prec, vd_vae_conv_impl conv) {
 
 int main(void) {
     if (!vt_have_gpu()) return VD_TEST_SKIP;
-    for (int ci = 0; ci < 2; ci++) {
+    // the caller's VDIT_VAE_CUDNN_DIRECT applies to the plain cudnn pass; restored after the direct one
+    const char *env = getenv("VDIT_VAE_CUDNN_DIRECT");
+    char *saved = env ? strdup(env) : NULL;
+    for (int ci = 0; ci < 3; ci++) {
         const vd_vae_conv_impl conv = ci == 0 ? VD_VAE_CONV_GEMM : VD_VAE_CONV_CUDNN;
+        const bool direct = ci == 2;
         if (conv == VD_VAE_CONV_CUDNN && !vd_vae_cudnn_available()) {
-            printf("test_vae_cuda: this build has no cuDNN: the cudnn runner is not checked\n");
+            if (ci == 1) printf("test_vae_cuda: this build has no cuDNN: the cudnn runner is not checked\n");
             continue;
         }
+        // read when a fixture's VAE creates its cuDNN conv state (each run_fixture loads a new VAE)
+        if (direct) setenv("VDIT_VAE_CUDNN_DIRECT", "1", 1);
         for (int prec = 1; prec >= (conv == VD_VAE_CONV_CUDNN ? -1 : 0); prec--) {
-            run_fixture("tiny3", prec < 0 ? 2 : prec, conv);
-            run_fixture("wan4", prec < 0 ? 2 : prec, conv);
+            run_fixture("tiny3", prec < 0 ? 2 : prec, conv, direct);
+            run_fixture("wan4", prec < 0 ? 2 : prec, conv, direct);
         }
     }
+    if (saved) setenv("VDIT_VAE_CUDNN_DIRECT", saved, 1);
+    else unsetenv("VDIT_VAE_CUDNN_DIRECT");
+    free(saved);
     return vt_finish("test_vae_cuda");
 }
