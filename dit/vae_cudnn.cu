@@ -478,7 +478,8 @@ static vd_status cudnn_create(vd_vae *v, int64_t h, int64_t w, const vd_vae_deco
 static void cudnn_destroy(vd_vae_runner *r) {
     if (!r) return;
     if (r->prof && r->n_chunks)
-        VD_LOGI("vae_cudnn profile: %d chunks, device time %.3f s, cuDNN convs %.3f s (%.0f%%, %d calls), the rest "
+        VD_LOGI("vae_cudnn profile: %d chunks, device time %.3f s, cuDNN convs %.3f s (%.0f%%, %d calls; direct-kernel "
+                "fallback convs included), the rest "
                 "%.3f s (norm/copy/upsample kernels, attention, 1x1 GEMMs)",
                 r->n_chunks, r->chunk_ms / 1e3, r->conv_ms / 1e3, r->chunk_ms > 0 ? 100.0 * r->conv_ms / r->chunk_ms : 0.0,
                 r->n_convs, (r->chunk_ms - r->conv_ms) / 1e3);
