@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dit/vae_cuda_kernels.cuh"
+#include "dit/vae_dev_pool.h"
 #include "dit/vae_model.h"
 #include "lib/cuda_ctx.h"
 #include "lib/device.h"
@@ -42,34 +43,15 @@ typedef struct {
 
 // ---- device memory with accounting ------------------------------------------------------------
 
-typedef struct {
-    float *p;
-    size_t bytes;
-} dbuf;
+typedef vd_vae_dbuf dbuf;
 
 // Padded row length: W + 2*pw rounded up to a multiple of 4 floats (16-byte aligned GEMM operands).
 static inline int vae_wp(int W, int pw) { return (W + 2 * pw + 3) & ~3; }
 
 static vd_status dbuf_alloc(vae_dev *d, dbuf *b, size_t bytes, vd_error *err) {
-    b->bytes = (bytes + 255) & ~(size_t)255;
-    b->p = NULL;
-    cudaError_t ce = cudaMallocAsync((void **)&b->p, b->bytes, d->stream);
-    if (ce != cudaSuccess) {
-        b->p = NULL;
-        return vd_error_set(err, ce == cudaErrorMemoryAllocation ? VD_ERR_OUT_OF_MEMORY : VD_ERR_CUDA,
-                            "vae_cuda: cudaMallocAsync(%zu) failed: %s (live %zu bytes)", b->bytes,
-                            cudaGetErrorString(ce), d->live);
-    }
-    d->live += b->bytes;
-    if (d->live > d->peak) d->peak = d->live;
-    return VD_OK;
+    return vd_vae_dbuf_alloc(d->stream, &d->live, &d->peak, b, bytes, "vae_cuda", err);
 }
-static void dbuf_free(vae_dev *d, dbuf *b) {
-    if (!b->p) return;
-    cudaFreeAsync(b->p, d->stream);
-    d->live -= b->bytes;
-    b->p = NULL;
-}
+static void dbuf_free(vae_dev *d, dbuf *b) { vd_vae_dbuf_free(d->stream, &d->live, b); }
 
 // ---- weights ---------------------------------------------------------------------------------
 

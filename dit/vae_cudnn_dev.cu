@@ -16,26 +16,10 @@
     } while (0)
 
 vd_status vdn_alloc(vdn_dev *d, vdn_buf *b, size_t bytes, vd_error *err) {
-    b->bytes = (bytes + 255) & ~(size_t)255;
-    b->p = NULL;
-    cudaError_t ce = cudaMallocAsync((void **)&b->p, b->bytes, d->stream);
-    if (ce != cudaSuccess) {
-        b->p = NULL;
-        return vd_error_set(err, ce == cudaErrorMemoryAllocation ? VD_ERR_OUT_OF_MEMORY : VD_ERR_CUDA,
-                            "vae_cudnn: cudaMallocAsync(%zu) failed: %s (live %zu bytes)", b->bytes,
-                            cudaGetErrorString(ce), d->live);
-    }
-    d->live += b->bytes;
-    if (d->live > d->peak) d->peak = d->live;
-    return VD_OK;
+    return vd_vae_dbuf_alloc(d->stream, &d->live, &d->peak, b, bytes, "vae_cudnn", err);
 }
 
-void vdn_free(vdn_dev *d, vdn_buf *b) {
-    if (!b->p) return;
-    cudaFreeAsync(b->p, d->stream);
-    d->live -= b->bytes;
-    b->p = NULL;
-}
+void vdn_free(vdn_dev *d, vdn_buf *b) { vd_vae_dbuf_free(d->stream, &d->live, b); }
 
 // cuDNN workspace from the same pool and count.
 static vd_status ws_alloc(void *user, void **p, size_t bytes, vd_error *err) {

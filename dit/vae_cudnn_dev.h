@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dit/vae_cudnn_conv.h"
+#include "dit/vae_dev_pool.h"
 #include "dit/vae_model.h"
 #include "lib/cuda_ctx.h"
 
@@ -32,10 +33,7 @@ typedef struct {
     int n_wt16, cap_wt16;
 } vdn_dev;
 
-typedef struct {
-    float *p;
-    size_t bytes;
-} vdn_buf;
+typedef vd_vae_dbuf vdn_buf;
 
 vd_status vdn_alloc(vdn_dev *d, vdn_buf *b, size_t bytes, vd_error *err);
 void vdn_free(vdn_dev *d, vdn_buf *b);
