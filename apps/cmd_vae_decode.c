@@ -29,8 +29,7 @@ static void usage(FILE *f) {
             "  --device cpu|cuda  (default cpu)\n"
             "  --fp32             CUDA GEMMs in full fp32 (default TF32 inputs, fp32 accumulate)\n"
             "  --conv auto|gemm|cudnn  CUDA convolutions: cuDNN (channels-last runner) or cuBLAS GEMMs\n"
-            "                     (default auto: gemm; cudnn is opt-in while its full-size\n"
-            "                     output conv finds no cuDNN algorithm on the H200)\n"
+            "                     (default auto: cudnn when this build has cuDNN, else gemm)\n"
             "  --fps N            video frame rate (default 16)\n"
             "  --crf N            video quality (codec default when omitted)\n");
 }

@@ -48,7 +48,7 @@ typedef vd_status (*vd_vae_frame_fn)(void *user, const vd_vae_frame *frame, vd_e
 
 // CUDA convolutions: GEMM = the channel-major runner with cuBLAS GEMM convolutions (vae_cuda.cu);
 // CUDNN = the channels-last runner with cuDNN convolutions (vae_cudnn.cu, builds with cuDNN);
-// AUTO = GEMM (the cuDNN runner is opt-in: see vd_vae_conv_impl_name in vae_decode.c).
+// AUTO = the cuDNN runner when built with cuDNN, else GEMM (see vd_vae_conv_impl_name in vae_decode.c).
 typedef enum { VD_VAE_CONV_AUTO = 0, VD_VAE_CONV_GEMM, VD_VAE_CONV_CUDNN } vd_vae_conv_impl;
 
 typedef struct {

@@ -36,13 +36,14 @@ int vd_vae_conv_impl_parse(const char *s, vd_vae_conv_impl *out) {
     return 0;
 }
 
-// AUTO is the GEMM runner: the cuDNN runner passes the gpu test on the fixture configs but, on the
-// H200 (cuDNN 9.19), found no algorithm for the full-size output conv (96 -> 3 channels at
-// 480x832), so it stays opt-in (VDIT_VAE_CONV=cudnn). Such shapes now fall back to a direct CUDA
-// kernel (vae_cudnn_direct.cu, planned at the shape's first call); AUTO stays GEMM until a GPU run
-// of the full-size benchmark with that fallback.
+// AUTO is the cuDNN runner when this build has cuDNN, else the GEMM runner. H200, Wan2.1 VAE,
+// 16x21x60x104 latent -> 81 frames 480x832, TF32: cuDNN runner 2.44 s / 5.80 GiB, GEMM runner
+// 3.94 s / 6.29 GiB, diffusers 2.78 s / 9.05 GiB (bench/results/vae_2026-11-28.md). Shapes for
+// which cuDNN runs no algorithm (the 96 -> 3 output conv at 480x832) take the direct CUDA kernel
+// of vae_cudnn_direct.cu, planned at the shape's first call.
 const char *vd_vae_conv_impl_name(const vd_vae_decode_opts *o) {
-    if (o->cuda_conv != VD_VAE_CONV_CUDNN) return "gemm";
+    if (o->cuda_conv == VD_VAE_CONV_GEMM) return "gemm";
+    if (o->cuda_conv == VD_VAE_CONV_AUTO) return vd_vae_cudnn_available() ? "cudnn" : "gemm";
     return vd_vae_cudnn_available() ? "cudnn" : NULL;
 }
 
