@@ -5,13 +5,14 @@
 // LSE, row scale, empty rows -> O = 0, LSE = -inf); checked by tests/gpu/test_attn_flash_cuda.c.
 //
 // Block: 2 warpgroups (256 threads), 128 query rows (64 per warpgroup), kv tiles of 128 keys.
-//   Q (128 x 128 bf16) stays in shared memory; its A fragments are read with ldmatrix (the wgmma
-//   A-fragment layout) before each tile's S GEMM (see the note there: not once, on purpose),
-//   S = Q K^T : 8 x wgmma m64n128k16, A from registers, B = K tile in shared memory (K-major),
+//   Q (128 x 128 bf16) stays in shared memory and is read by the MMA from there,
+//   S = Q K^T : 8 x wgmma m64n128k16, A = Q and B = K tile from shared memory (K-major),
 //   online softmax on the S accumulators (fp32, log2 domain, as flash_fwd.cuh),
 //   O += P V  : 8 x wgmma m64n128k16, A = P (bf16 registers), B = V tile (N-major, transposed).
-// K/V tiles stream through 2 shared-memory stages with cp.async: tile j+1 (and j+2 once the
-// stage frees) loads while tile j computes. 32 KB Q + 2 x (32 + 32) KB K/V = 160 KB: 1 block/SM.
+// Default loop (overlap): the softmax of tile j runs while the tensor cores compute P(j-1) V(j-1);
+// K and V stream through separate 3-slot rings with cp.async, two tiles ahead: 32 KB Q + 6 x 32 KB
+// = 224 KB, 1 block/SM. VDIT_WGMMA_PIPE=lockstep keeps the previous loop (S, softmax, P V in turn,
+// 2 stages of K+V) for comparison.
 //
 // Shared-memory tiles use the 128-byte swizzle wgmma expects: a [rows, 128] bf16 tile is stored
 // as two [rows, 64] halves (d 0-63, then d 64-127); row r of a half is 128 bytes and its 16-byte
@@ -32,7 +33,6 @@ namespace wg {
 
 constexpr int D = 128, BQ = 128, BKV = 128, THREADS = 256;
 constexpr uint32_t Q_BYTES = BQ * D * 2, KV_BYTES = BKV * D * 2;
-constexpr size_t SMEM = 1024 + Q_BYTES + 2 * 2 * KV_BYTES;   // + slack to align to 1024 B
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // Byte offset of 16-byte chunk c (0..15) of row r in a swizzled [rows, 128] tile.
@@ -124,12 +124,125 @@ __device__ __forceinline__ void wgmma_m64n128k16_ss(float (&d)[64], uint64_t des
 }
 #endif   // __CUDA_ARCH_FEAT_SM90_ALL
 
-template <bool SPARSE, bool QSMEM>
-__global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+__device__ __forceinline__ void wg_wait_1() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
+
+// Issue S = Q K^T for this warpgroup's 64 query rows (8 k steps of 16; scale_d = 0 on the first:
+// S = Q K^T, not S +=). Q is read by the MMA straight from sQ (K-major descriptor of the
+// warpgroup's rows). Q fragments held in registers across the kv loop were given away by ptxas
+// (CUDA 13.0) inside the loop, and re-reading them every tile measured 380 vs 411 TFLOP/s.
+__device__ __forceinline__ void issue_s(float (&s)[64], uint32_t sQ, uint32_t sK, int wgi) {
+#pragma unroll
+    for (int kk = 0; kk < 8; kk++) {
+        const uint32_t koff = (kk >> 2) * BKV * 128 + (kk & 3) * 32;
+        const uint32_t qoff = (kk >> 2) * BQ * 128 + wgi * 64 * 128 + (kk & 3) * 32;
+        wgmma_m64n128k16_ss(s, desc_sw128(sQ + qoff, 16, 1024), desc_sw128(sK + koff, 16, 1024), kk > 0);
+    }
+}
+// Issue O += P V: P (bf16, the register A operand, 16 keys per step), V tile N-major in sV.
+__device__ __forceinline__ void issue_pv(float (&o)[64], const uint32_t (&p)[8][4], uint32_t sV) {
+#pragma unroll
+    for (int t = 0; t < 8; t++) wgmma_m64n128k16_rs<1>(o, p[t], desc_sw128(sV + t * 16 * 128, BKV * 128, 1024), 1);
+}
+// Tail keys (col >= N_kv) and the window predicate set S to -inf. Accumulator element i of a
+// thread: row row0 + lane/4 + 8*((i>>1)&1), column k0 + 8*(i>>2) + 2*(lane&3) + (i&1).
+__device__ __forceinline__ void mask_tile(float (&s)[64], const Args &a, int k0, int row0, int lane) {
+    if (k0 + BKV <= a.N_kv && !a.use_win) return;
+#pragma unroll
+    for (int i = 0; i < 64; i++) {
+        const int col = k0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+        const int row = row0 + (lane >> 2) + ((i >> 1) & 1) * 8;
+        bool ok = col < a.N_kv;
+        if (ok && a.use_win) ok = row < a.N_q && window_allows(a, row, col);
+        if (!ok) s[i] = -INFINITY;
+    }
+}
+// Online softmax of one tile (log2 domain, as flash_fwd.cuh) for the thread's two rows hr = 0
+// (lane/4) and 1 (lane/4 + 8): s becomes P = exp2(s * scale_log2 - m_new), m and l are updated and
+// alpha = exp2(m_old - m_new) is returned for the rescale of O (applied by the caller: in the
+// overlapped loop O is still being written by the previous tile's P V when this runs).
+__device__ __forceinline__ void softmax_tile(float (&s)[64], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                             float scale_log2) {
+#pragma unroll
+    for (int hr = 0; hr < 2; hr++) {
+        float mx = m[hr];
+#pragma unroll
+        for (int t = 0; t < 16; t++) mx = fmaxf(mx, fmaxf(s[4 * t + 2 * hr], s[4 * t + 2 * hr + 1]) * scale_log2);
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float mu = (mx == -INFINITY) ? 0.f : mx;
+        alpha[hr] = ex2(m[hr] - mu);
+        m[hr] = mx;
+        float rs = 0.f;
+#pragma unroll
+        for (int t = 0; t < 16; t++) {
+            const float p0 = ex2(fmaf(s[4 * t + 2 * hr], scale_log2, -mu));
+            const float p1 = ex2(fmaf(s[4 * t + 2 * hr + 1], scale_log2, -mu));
+            s[4 * t + 2 * hr] = p0;
+            s[4 * t + 2 * hr + 1] = p1;
+            rs += p0 + p1;
+        }
+        l[hr] = l[hr] * alpha[hr] + rs;
+    }
+}
+__device__ __forceinline__ void rescale_o(float (&o)[64], const float (&alpha)[2]) {
+#pragma unroll
+    for (int t = 0; t < 16; t++) {
+        o[4 * t + 0] *= alpha[0];
+        o[4 * t + 1] *= alpha[0];
+        o[4 * t + 2] *= alpha[1];
+        o[4 * t + 3] *= alpha[1];
+    }
+}
+// P (fp32 accumulator layout of S) -> bf16 A fragments of the P V wgmma, 16 keys per k step.
+__device__ __forceinline__ void pack_p(uint32_t (&p)[8][4], const float (&s)[64]) {
+#pragma unroll
+    for (int t = 0; t < 8; t++) {
+        p[t][0] = pack_bf16(s[8 * t + 0], s[8 * t + 1]);
+        p[t][1] = pack_bf16(s[8 * t + 2], s[8 * t + 3]);
+        p[t][2] = pack_bf16(s[8 * t + 4], s[8 * t + 5]);
+        p[t][3] = pack_bf16(s[8 * t + 6], s[8 * t + 7]);
+    }
+}
+// Normalise and store O (bf16) and the LSE for the thread's two rows.
+__device__ __forceinline__ void store_rows(const Args &a, const float (&o)[64], const float (&m)[2], const float (&l)[2],
+                                           int b, int h, int row0, int lane) {
+#pragma unroll
+    for (int hr = 0; hr < 2; hr++) {
+        float ls = l[hr];
+        ls += __shfl_xor_sync(0xffffffffu, ls, 1);
+        ls += __shfl_xor_sync(0xffffffffu, ls, 2);
+        const int row = row0 + (lane >> 2) + hr * 8;
+        if (row >= a.N_q) continue;
+        const int64_t at = ((int64_t)b * a.NH + h) * a.N_q + row;
+        float inv = ls > 0.f ? 1.f / ls : 0.f;
+        if (a.row_scale) inv *= a.row_scale[at];
+        bf16 *og = a.o + b * a.o_sb + (int64_t)row * a.o_sn + h * a.o_sh + (lane & 3) * 2;
+#pragma unroll
+        for (int t = 0; t < 16; t++)
+            *reinterpret_cast<uint32_t *>(og + t * 8) = pack_bf16(o[4 * t + 2 * hr] * inv, o[4 * t + 2 * hr + 1] * inv);
+        if (a.lse && (lane & 3) == 0) a.lse[at] = ls > 0.f ? m[hr] * 0.69314718055994531f + logf(ls) : -INFINITY;
+    }
+}
+#endif   // __CUDA_ARCH_FEAT_SM90_ALL
+
+// Overlapped loop (the default). Per kv tile `it`, each warpgroup issues S(it) = Q K(it)^T and then
+// O += P(it-1) V(it-1), waits for S only, and runs the softmax of tile it while the tensor cores
+// still work on P(it-1) V(it-1); O is rescaled once that MMA has finished. V(it-1) is read one
+// iteration after K(it-1), so K and V have separate 3-slot rings (Q 32 KB + 6 x 32 KB = 224 KB):
+// at the top of iteration it every thread has waited for S(it-1) and P(it-2) V(it-2), so the slots
+// of K(it-1) and V(it-2) are free and take K(it+2) and V(it+1): loads run two iterations ahead.
+// cp.async groups: prologue {Q, K0}, {K1, V0}; iteration it commits {K(it+2), V(it+1)} (maybe
+// empty). At the top of iteration it, 2 + it groups are committed and group `it` (holding K(it)
+// and V(it-1)) must have landed: cp.async.wait_group 1.
+template <bool SPARSE>
+__global__ void __launch_bounds__(THREADS, 1) flash_wgmma_overlap_kernel(const Args a) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
     const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;   // swizzle atoms need 1024-B alignment
-    const uint32_t sKV = sQ + Q_BYTES;                           // stage s: K at sKV + s*2*KV_BYTES, V after it
+    const uint32_t sK0 = sQ + Q_BYTES, sV0 = sK0 + 3 * KV_BYTES;
+    auto slotK = [&](int t) -> uint32_t { return sK0 + (uint32_t)(t % 3) * KV_BYTES; };
+    auto slotV = [&](int t) -> uint32_t { return sV0 + (uint32_t)(t % 3) * KV_BYTES; };
 
     const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
     const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
@@ -139,11 +252,112 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
     const bf16 *vg = a.v + b * a.v_sb + hk * a.v_sh;
 
     int n_iter, e0 = 0;
-    if (SPARSE) {
-        n_iter = csr_row(a, qt, h, b, &e0);
-    } else {
-        n_iter = (a.N_kv + BKV - 1) / BKV;
+    if (SPARSE) n_iter = csr_row(a, qt, h, b, &e0);
+    else n_iter = (a.N_kv + BKV - 1) / BKV;
+    auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
+
+    load_tile<BQ>(sQ, qg, a.q_sn, q0, a.N_q, tid);
+    if (n_iter > 0) load_tile<BKV>(slotK(0), kg, a.k_sn, kv_start(0), a.N_kv, tid);
+    cp_async_commit();
+    if (n_iter > 1) load_tile<BKV>(slotK(1), kg, a.k_sn, kv_start(1), a.N_kv, tid);
+    if (n_iter > 0) load_tile<BKV>(slotV(0), vg, a.v_sn, kv_start(0), a.N_kv, tid);
+    cp_async_commit();
+
+    const int row0 = q0 + wgi * 64 + wq * 16;   // first of this warp's 16 rows
+    float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
+    uint32_t p[8][4];
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
+
+    // Top of iteration it: group `it` (K(it), V(it-1)) landed for this thread (wait) and for all
+    // (barrier); every thread is past S(it-1) and P(it-2) V(it-2), so their slots take K(it+2), V(it+1).
+    auto next_tiles = [&](int it) {
+        cp_async_wait_1();
+        fence_proxy_async();
+        __syncthreads();
+        if (it + 2 < n_iter) load_tile<BKV>(slotK(it + 2), kg, a.k_sn, kv_start(it + 2), a.N_kv, tid);
+        if (it + 1 < n_iter) load_tile<BKV>(slotV(it + 1), vg, a.v_sn, kv_start(it + 1), a.N_kv, tid);
+        cp_async_commit();
+    };
+    // Tile 0 is peeled off so that the loop body has no branch around its wgmma waits: with one,
+    // ptxas (CUDA 13.0) assumed MMAs in flight on paths that cannot happen and serialized them.
+    if (n_iter > 0) {
+        next_tiles(0);
+        float s[64];
+#pragma unroll
+        for (int i = 0; i < 64; i++) s[i] = 0.f;
+        fence_regs(s);
+        wg_fence();
+        issue_s(s, sQ, slotK(0), wgi);
+        wg_commit();
+        wg_wait_all();
+        fence_regs(s);
+        mask_tile(s, a, kv_start(0), row0, lane);
+        softmax_tile(s, m, l, alpha, a.scale_log2);   // O is 0: no rescale
+        pack_p(p, s);
+        fence_regs(p);
     }
+    for (int it = 1; it < n_iter; it++) {
+        next_tiles(it);
+        float s[64];
+#pragma unroll
+        for (int i = 0; i < 64; i++) s[i] = 0.f;
+        fence_regs(s);
+        wg_fence();
+        issue_s(s, sQ, slotK(it), wgi);
+        wg_commit();
+        issue_pv(o, p, slotV(it - 1));
+        wg_commit();
+        wg_wait_1();   // S(it) done; P(it-1) V(it-1) may still run
+        fence_regs(s);
+
+        mask_tile(s, a, kv_start(it), row0, lane);
+        softmax_tile(s, m, l, alpha, a.scale_log2);
+        wg_wait_all();   // P(it-1) V(it-1) done: O final for m(it-1), P's registers free
+        fence_regs(o);
+        fence_regs(p);
+        rescale_o(o, alpha);
+        pack_p(p, s);
+        fence_regs(o);   // O rescaled and P packed before the next wgmma.fence reads them
+        fence_regs(p);
+    }
+    if (n_iter > 0) {   // the last tile's P V
+        cp_async_wait_all();
+        fence_proxy_async();
+        __syncthreads();
+        wg_fence();
+        issue_pv(o, p, slotV(n_iter - 1));
+        wg_commit();
+        wg_wait_all();
+        fence_regs(o);
+        fence_regs(p);
+    }
+    cp_async_wait_all();
+    store_rows(a, o, m, l, b, h, row0, lane);
+#else
+    __trap();   // built without sm_90a: the host never launches this (vd_attn_wgmma_usable)
+#endif
+}
+
+// Lockstep loop (VDIT_WGMMA_PIPE=lockstep, kept for comparison): per tile S, softmax, P V, each
+// waited for before the next, K/V in 2 stages of (K, V) refilled two tiles ahead.
+template <bool SPARSE>
+__global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const Args a) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ unsigned char smem_raw[];
+    const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;
+    const uint32_t sKV = sQ + Q_BYTES;   // stage s: K at sKV + s*2*KV_BYTES, V after it
+
+    const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
+    const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int q0 = qt * BQ, hk = h / a.hk_div;
+    const bf16 *qg = a.q + b * a.q_sb + h * a.q_sh;
+    const bf16 *kg = a.k + b * a.k_sb + hk * a.k_sh;
+    const bf16 *vg = a.v + b * a.v_sb + hk * a.v_sh;
+
+    int n_iter, e0 = 0;
+    if (SPARSE) n_iter = csr_row(a, qt, h, b, &e0);
+    else n_iter = (a.N_kv + BKV - 1) / BKV;
     auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
 
     // prologue: group 0 = Q + tile 0, group 1 = tile 1 (groups may be empty)
@@ -158,118 +372,36 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         load_tile<BKV>(sKV + 3 * KV_BYTES, vg, a.v_sn, kv_start(1), a.N_kv, tid);
     }
     cp_async_commit();
-    cp_async_wait_1();
-    fence_proxy_async();
-    __syncthreads();
 
-    const int wrow = wgi * 64 + wq * 16;   // first of this warp's 16 rows inside the q tile
-
-    float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+    const int row0 = q0 + wgi * 64 + wq * 16;
+    float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] = 0.f;
 
     for (int it = 0; it < n_iter; it++) {
         const uint32_t sK = sKV + (uint32_t)(it & 1) * 2 * KV_BYTES, sV = sK + KV_BYTES;
-        if (it > 0) {
-            cp_async_wait_1();   // this tile's group landed (the next one may still be in flight)
-            fence_proxy_async();
-            __syncthreads();
-        }
-        // ---- S = Q K^T ----
-        // Q fragments (warp rows wrow..wrow+15; lane -> row lane & 15, chunk 2kk + lane / 16) are
-        // re-read from sQ every tile on purpose. Loaded once before the loop, ptxas (CUDA 13.0)
-        // gave their registers away inside the loop (mask temporaries, then the P operand of the
-        // P V wgmma) although the next tile's S wgmma still reads them: every tile after the first
-        // was computed as P(previous tile) K^T. The 8 ldmatrix per tile are cheap and keep the Q
-        // registers live only from here to the S wait.
-        // QSMEM (the default; VDIT_WGMMA_Q=regs selects the register form): Q read by the MMA straight
-        // from sQ (K-major descriptor of this warpgroup's 64 rows), no Q registers at all. H200, 1.3B
-        // shape: 410.9 TFLOP/s vs 380.3 with Q fragments re-read into registers every tile.
+        cp_async_wait_1();   // this tile's group landed (the next one may still be in flight)
+        fence_proxy_async();
+        __syncthreads();
         float s[64];
 #pragma unroll
         for (int i = 0; i < 64; i++) s[i] = 0.f;
         fence_regs(s);
-        if (QSMEM) {
-            wg_fence();
-#pragma unroll
-            for (int kk = 0; kk < 8; kk++) {
-                const uint32_t koff = (kk >> 2) * BKV * 128 + (kk & 3) * 32;
-                const uint32_t qoff = (kk >> 2) * BQ * 128 + wgi * 64 * 128 + (kk & 3) * 32;
-                wgmma_m64n128k16_ss(s, desc_sw128(sQ + qoff, 16, 1024), desc_sw128(sK + koff, 16, 1024), kk > 0);
-            }
-            wg_commit();
-            wg_wait_all();
-            fence_regs(s);
-        } else {
-            uint32_t qf[8][4];
-#pragma unroll
-            for (int kk = 0; kk < 8; kk++) ldsm_x4(qf[kk], sQ + tile_off(wrow + (lane & 15), 2 * kk + (lane >> 4), BQ));
-            fence_regs(qf);
-            wg_fence();
-#pragma unroll
-            for (int kk = 0; kk < 8; kk++)   // scale_d = 0 on the first k step: S = Q K^T, not S +=
-                wgmma_m64n128k16_rs<0>(s, qf[kk], desc_sw128(sK + (kk >> 2) * BKV * 128 + (kk & 3) * 32, 16, 1024), kk > 0);
-            wg_commit();
-            wg_wait_all();
-            fence_regs(s);
-            fence_regs(qf);
-        }
+        wg_fence();
+        issue_s(s, sQ, sK, wgi);
+        wg_commit();
+        wg_wait_all();
+        fence_regs(s);
 
-        // ---- masks: tail keys, window ----
-        const int k0 = kv_start(it);
-        if (k0 + BKV > a.N_kv || a.use_win) {
-#pragma unroll
-            for (int i = 0; i < 64; i++) {
-                const int col = k0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
-                const int row = q0 + wrow + (lane >> 2) + ((i >> 1) & 1) * 8;
-                bool ok = col < a.N_kv;
-                if (ok && a.use_win) ok = row < a.N_q && window_allows(a, row, col);
-                if (!ok) s[i] = -INFINITY;
-            }
-        }
-
-        // ---- online softmax (log2 domain); rows hr = 0 (lane/4) and 1 (lane/4 + 8) ----
-#pragma unroll
-        for (int hr = 0; hr < 2; hr++) {
-            float mx = m[hr];
-#pragma unroll
-            for (int t = 0; t < 16; t++) mx = fmaxf(mx, fmaxf(s[4 * t + 2 * hr], s[4 * t + 2 * hr + 1]) * a.scale_log2);
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float mu = (mx == -INFINITY) ? 0.f : mx;
-            const float alpha = ex2(m[hr] - mu);
-            m[hr] = mx;
-            float rs = 0.f;
-#pragma unroll
-            for (int t = 0; t < 16; t++) {
-                const float p0 = ex2(fmaf(s[4 * t + 2 * hr], a.scale_log2, -mu));
-                const float p1 = ex2(fmaf(s[4 * t + 2 * hr + 1], a.scale_log2, -mu));
-                s[4 * t + 2 * hr] = p0;
-                s[4 * t + 2 * hr + 1] = p1;
-                rs += p0 + p1;
-            }
-            l[hr] = l[hr] * alpha + rs;
-#pragma unroll
-            for (int t = 0; t < 16; t++) {
-                o[4 * t + 2 * hr] *= alpha;
-                o[4 * t + 2 * hr + 1] *= alpha;
-            }
-        }
-
-        // ---- O += P V ----
+        mask_tile(s, a, kv_start(it), row0, lane);
+        softmax_tile(s, m, l, alpha, a.scale_log2);
+        rescale_o(o, alpha);
         uint32_t p[8][4];
-#pragma unroll
-        for (int t = 0; t < 8; t++) {
-            p[t][0] = pack_bf16(s[8 * t + 0], s[8 * t + 1]);
-            p[t][1] = pack_bf16(s[8 * t + 2], s[8 * t + 3]);
-            p[t][2] = pack_bf16(s[8 * t + 4], s[8 * t + 5]);
-            p[t][3] = pack_bf16(s[8 * t + 6], s[8 * t + 7]);
-        }
+        pack_p(p, s);
         fence_regs(o);
         fence_regs(p);
         wg_fence();
-#pragma unroll
-        for (int t = 0; t < 8; t++) wgmma_m64n128k16_rs<1>(o, p[t], desc_sw128(sV + t * 16 * 128, BKV * 128, 1024), 1);
+        issue_pv(o, p, sV);
         wg_commit();
         wg_wait_all();
         fence_regs(o);
@@ -283,36 +415,24 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_kernel(const Args a) {
         cp_async_commit();
     }
     cp_async_wait_all();
-
-    // ---- epilogue ----
-#pragma unroll
-    for (int hr = 0; hr < 2; hr++) {
-        float ls = l[hr];
-        ls += __shfl_xor_sync(0xffffffffu, ls, 1);
-        ls += __shfl_xor_sync(0xffffffffu, ls, 2);
-        const int row = q0 + wrow + (lane >> 2) + hr * 8;
-        if (row >= a.N_q) continue;
-        const int64_t at = ((int64_t)b * a.NH + h) * a.N_q + row;
-        float inv = ls > 0.f ? 1.f / ls : 0.f;
-        if (a.row_scale) inv *= a.row_scale[at];
-        bf16 *og = a.o + b * a.o_sb + (int64_t)row * a.o_sn + h * a.o_sh + (lane & 3) * 2;
-#pragma unroll
-        for (int t = 0; t < 16; t++)
-            *reinterpret_cast<uint32_t *>(og + t * 8) = pack_bf16(o[4 * t + 2 * hr] * inv, o[4 * t + 2 * hr + 1] * inv);
-        if (a.lse && (lane & 3) == 0) a.lse[at] = ls > 0.f ? m[hr] * 0.69314718055994531f + logf(ls) : -INFINITY;
-    }
+    store_rows(a, o, m, l, b, h, row0, lane);
 #else
-    __trap();   // built without sm_90a: the host never launches this (vd_attn_wgmma_usable)
+    __trap();
 #endif
 }
 
-template <bool SPARSE, bool QSMEM>
-cudaError_t launch(const Args &a, int n_q_tiles, int B, cudaStream_t stream) {
-    auto kern = flash_wgmma_kernel<SPARSE, QSMEM>;
-    cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM);
+// Shared memory per block: + 1 KB slack to align Q to 1024 B.
+constexpr size_t SMEM_OVERLAP = 1024 + Q_BYTES + 6 * KV_BYTES;        // 230,400 B (max 232,448 on sm_90)
+constexpr size_t SMEM_LOCKSTEP = 1024 + Q_BYTES + 2 * 2 * KV_BYTES;   // 164,864 B
+
+template <bool SPARSE>
+cudaError_t launch(const Args &a, int n_q_tiles, int B, bool lockstep, cudaStream_t stream) {
+    auto kern = lockstep ? flash_wgmma_lockstep_kernel<SPARSE> : flash_wgmma_overlap_kernel<SPARSE>;
+    const size_t smem = lockstep ? SMEM_LOCKSTEP : SMEM_OVERLAP;
+    cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (ce != cudaSuccess) return ce;
     dim3 grid((unsigned)n_q_tiles, (unsigned)a.NH, (unsigned)B);
-    kern<<<grid, THREADS, SMEM, stream>>>(a);
+    kern<<<grid, THREADS, smem, stream>>>(a);
     return cudaGetLastError();
 }
 
@@ -328,18 +448,17 @@ extern "C" int vd_attn_wgmma_usable(void) {
     return major == 9 && minor == 0;
 }
 
-// Q read by the MMA from shared memory (default) or re-read into registers every tile
-// (VDIT_WGMMA_Q=regs, 380 vs 411 TFLOP/s on the H200: kept for comparison).
-static bool q_in_regs(void) {
-    const char *e = getenv("VDIT_WGMMA_Q");
-    return e && !strcmp(e, "regs");
+// The overlapped loop (default) or the lockstep one (VDIT_WGMMA_PIPE=lockstep, for comparison).
+static bool lockstep_loop(void) {
+    const char *e = getenv("VDIT_WGMMA_PIPE");
+    return e && !strcmp(e, "lockstep");
 }
 
 extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, vd_error *err) {
     vdflash::Args a = vdflash::make_args(p);
     const int nqt = (p->N_q + vdflash::wg::BQ - 1) / vdflash::wg::BQ;
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = q_in_regs() ? vdflash::wg::launch<false, false>(a, nqt, p->B, st) : vdflash::wg::launch<false, true>(a, nqt, p->B, st);
+    cudaError_t ce = vdflash::wg::launch<false>(a, nqt, p->B, lockstep_loop(), st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<dense>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<dense>");
     return VD_OK;
@@ -349,7 +468,7 @@ extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, 
 extern "C" vd_status vd_attn_wgmma_sparse(const void *args, int n_q_tiles, int B, void *stream, vd_error *err) {
     const vdflash::Args &a = *static_cast<const vdflash::Args *>(args);
     cudaStream_t st = static_cast<cudaStream_t>(stream);
-    cudaError_t ce = q_in_regs() ? vdflash::wg::launch<true, false>(a, n_q_tiles, B, st) : vdflash::wg::launch<true, true>(a, n_q_tiles, B, st);
+    cudaError_t ce = vdflash::wg::launch<true>(a, n_q_tiles, B, lockstep_loop(), st);
     if (ce != cudaSuccess) return VD_CUDA_ERR_(err, "flash_wgmma_kernel<sparse>", ce);
     VD_CUDA_LAUNCH_CHECK(err, st, "flash_wgmma_kernel<sparse>");
     return VD_OK;

@@ -359,6 +359,13 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     v = validate(&b, NULL, vrows);
     rows[nr++] = (row_t){"vdit dense (mma.sync kernel)", 1.0, time_ms(&b, run_dense, NULL, o->warmup, o->iters), v, NULL};
     unsetenv("VDIT_FLASH_KERNEL");
+    // The previous wgmma loop (VDIT_WGMMA_PIPE=lockstep: S, softmax, P V in turn), for comparison
+    // with the default overlapped one. On other GPUs both rows run the mma.sync kernel.
+    setenv("VDIT_WGMMA_PIPE", "lockstep", 1);
+    OK(vd_attn_dense_cuda(&b.p, b.st, err));
+    v = validate(&b, NULL, vrows);
+    rows[nr++] = (row_t){"vdit dense (wgmma lockstep loop)", 1.0, time_ms(&b, run_dense, NULL, o->warmup, o->iters), v, NULL};
+    unsetenv("VDIT_WGMMA_PIPE");
 
     // block-sparse at each density (+ mask building)
     double t_mask[16], t_mask_sync[16], t_chain[16], t_sparse[16], dens_real[16];
