@@ -178,26 +178,42 @@ vd_status vd_attn_topk_mask_check(const vd_attn_topk_mask_shape *s, const char *
     return VD_OK;
 }
 
+vd_status vd_attn_topk_mask_pooled_cpu(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar,
+                                       const float *kbar, const vd_attn_topk_mask_shape *s, vd_error *err) {
+    VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
+    if (!indptr || !indices || !qbar || !kbar)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: indptr=%p indices=%p qbar=%p kbar=%p (all needed)", __func__,
+                            (void *)indptr, (void *)indices, (const void *)qbar, (const void *)kbar);
+    const int Tq = (s->N_q + s->tile_q - 1) / s->tile_q, Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
+    const int64_t rows = (int64_t)s->B * s->NH * Tq;
+    float *sc = malloc(sizeof(float) * (size_t)(rows * Tk));
+    uint8_t *m = mask ? mask : malloc((size_t)(rows * Tk));
+    if (!sc || !m) {
+        free(sc);
+        if (m != mask) free(m);
+        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "%s: %lld x %d scores", __func__, (long long)rows, Tk);
+    }
+    vd_attn_block_scores_cpu(sc, qbar, kbar, s->B, s->NH, s->NKV, Tq, Tk, s->D, s->scale, false);
+    vd_attn_topk_rows_cpu(m, sc, rows, Tk, s->k);
+    vd_attn_mask_to_csr_cpu(indptr, indices, m, rows, Tk);
+    free(sc);
+    if (m != mask) free(m);
+    return VD_OK;
+}
+
 vd_status vd_attn_topk_mask_cpu(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *q, const float *k,
                                 const vd_attn_topk_mask_shape *s, vd_error *err) {
     VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
     const int Tq = (s->N_q + s->tile_q - 1) / s->tile_q, Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
-    const int64_t rows = (int64_t)s->B * s->NH * Tq;
-    float *qbar = malloc(sizeof(float) * (size_t)rows * s->D);
+    float *qbar = malloc(sizeof(float) * (size_t)s->B * s->NH * Tq * s->D);
     float *kbar = malloc(sizeof(float) * (size_t)s->B * s->NKV * Tk * s->D);
-    float *sc = malloc(sizeof(float) * (size_t)(rows * Tk));
-    uint8_t *m = mask ? mask : malloc((size_t)(rows * Tk));
-    if (!qbar || !kbar || !sc || !m) {
-        free(qbar); free(kbar); free(sc);
-        if (m != mask) free(m);
-        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "%s: %lld x %d scores", __func__, (long long)rows, Tk);
+    if (!qbar || !kbar) {
+        free(qbar); free(kbar);
+        return vd_error_set(err, VD_ERR_OUT_OF_MEMORY, "%s: pooled q and k of %d + %d tiles", __func__, Tq, Tk);
     }
     vd_attn_pool_tiles_cpu(qbar, q, s->q_sb, s->q_sn, s->q_sh, s->B, s->N_q, s->NH, s->D, s->tile_q);
     vd_attn_pool_tiles_cpu(kbar, k, s->k_sb, s->k_sn, s->k_sh, s->B, s->N_kv, s->NKV, s->D, s->tile_kv);
-    vd_attn_block_scores_cpu(sc, qbar, kbar, s->B, s->NH, s->NKV, Tq, Tk, s->D, s->scale, false);
-    vd_attn_topk_rows_cpu(m, sc, rows, Tk, s->k);
-    vd_attn_mask_to_csr_cpu(indptr, indices, m, rows, Tk);
-    free(qbar); free(kbar); free(sc);
-    if (m != mask) free(m);
-    return VD_OK;
+    const vd_status st = vd_attn_topk_mask_pooled_cpu(indptr, indices, mask, qbar, kbar, s, err);
+    free(qbar); free(kbar);
+    return st;
 }

@@ -59,6 +59,18 @@ vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, uint8_t *mas
                                  const uint16_t *k, const vd_attn_topk_mask_shape *s, void *ws, void *stream,
                                  vd_error *err);
 
+// The same mask from tiles pooled elsewhere (the producer of Q and K pools them in its epilogue,
+// e.g. vd_wan_rms_rope_pool_cuda in dit/wan_kernels.h, so that the builder does not read Q and K
+// again): qbar f32 [B, NH, T_q, D], kbar f32 [B, NKV, T_kv, D] (contiguous, the layout of
+// vd_attn_pool_tiles); s gives the sizes, tiles, scale and k (its strides are not used).
+// CUDA: kernel 2 of vd_attn_topk_mask_cuda alone (one launch, no workspace): given the qbar / kbar
+// that vd_attn_topk_mask_cuda pools (= vd_attn_pool_tiles_cuda of q and k) it writes the same
+// bits. Errors as vd_attn_topk_mask_cuda. CPU: the reference from the pooled tiles on.
+vd_status vd_attn_topk_mask_pooled_cpu(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar,
+                                       const float *kbar, const vd_attn_topk_mask_shape *s, vd_error *err);
+vd_status vd_attn_topk_mask_pooled_cuda(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar,
+                                        const float *kbar, const vd_attn_topk_mask_shape *s, void *stream, vd_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,9 @@
 //      block_scores_kernel, so bit-identical), kept as order keys in shared memory; then one warp
 //      per row selects the top k (vd_warp_topk_rows, a warp's rows advanced together) and writes
 //      its CSR row at r * k.
+// vd_attn_topk_mask_pooled_cuda is kernel 2 alone, on tiles pooled by the producer of Q and K
+// (e.g. vd_wan_rms_rope_pool_cuda): the same plan and launch, so given the same qbar / kbar its
+// CSR is bit-identical to the fused call's.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -128,18 +131,20 @@ extern "C" size_t vd_attn_topk_mask_cuda_ws_bytes(const vd_attn_topk_mask_shape 
     return align256(sizeof(float) * (size_t)s->B * s->NH * Tq * s->D) + sizeof(float) * (size_t)s->B * s->NKV * Tk * s->D;
 }
 
-extern "C" vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, uint8_t *mask, const uint16_t *q,
-                                            const uint16_t *k, const vd_attn_topk_mask_shape *s, void *ws, void *stream,
-                                            vd_error *err) {
-    VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
-    if (!indptr || !indices || !q || !k || !ws || ((uintptr_t)ws & 15))
-        return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: indptr=%p indices=%p q=%p k=%p ws=%p (all needed, ws 16-byte aligned)",
-                            __func__, (void *)indptr, (void *)indices, (const void *)q, (const void *)k, ws);
-    const int Tq = (s->N_q + s->tile_q - 1) / s->tile_q, Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
-    const int kk = vd_attn_topk_mask_k(s), Dp = (s->D + 31) / 32 * 32;
+// Kernel 2's plan for a shape: tile counts, clamped k, padded D, rows per thread (TR) and shared
+// memory; VD_ERR_UNSUPPORTED (naming fn) when no TR fits.
+typedef struct {
+    int Tq, Tk, kk, Dp, TR;
+    size_t smem;
+} topk_mask_plan;
+
+static vd_status topk_mask_make_plan(topk_mask_plan *pl, const vd_attn_topk_mask_shape *s, const char *fn, vd_error *err) {
+    pl->Tq = (s->N_q + s->tile_q - 1) / s->tile_q;
+    pl->Tk = (s->N_kv + s->tile_kv - 1) / s->tile_kv;
+    pl->kk = vd_attn_topk_mask_k(s);
+    pl->Dp = (s->D + 31) / 32 * 32;
     if ((int64_t)s->B * s->NH > 65535)
-        return vd_error_set(err, VD_ERR_UNSUPPORTED, "%s: B*NH = %d (max 65535)", __func__, s->B * s->NH);
-    cudaStream_t st = static_cast<cudaStream_t>(stream);
+        return vd_error_set(err, VD_ERR_UNSUPPORTED, "%s: B*NH = %d (max 65535)", fn, s->B * s->NH);
     int dev = 0, sms = 0, smem_max = 0;
     VD_CUDA_TRY(err, cudaGetDevice(&dev));
     VD_CUDA_TRY(err, cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
@@ -151,17 +156,43 @@ extern "C" vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, u
     if (TR == 0) {
         double best = 0;
         for (int t = 1; t <= 4; t *= 2)
-            if (topk_mask_smem_bytes(16 * t, Dp, Tk) <= (size_t)smem_max) {
-                const double c = topk_mask_cost(t, Tq, Tk, Dp, s->B * s->NH, sms);
+            if (topk_mask_smem_bytes(16 * t, pl->Dp, pl->Tk) <= (size_t)smem_max) {
+                const double c = topk_mask_cost(t, pl->Tq, pl->Tk, pl->Dp, s->B * s->NH, sms);
                 if (TR == 0 || c < best) { TR = t; best = c; }
             }
     }
-    const size_t smem = topk_mask_smem_bytes(16 * (TR ? TR : 1), Dp, Tk);
-    if (TR == 0 || smem > (size_t)smem_max)
+    pl->TR = TR;
+    pl->smem = topk_mask_smem_bytes(16 * (TR ? TR : 1), pl->Dp, pl->Tk);
+    if (TR == 0 || pl->smem > (size_t)smem_max)
         return vd_error_set(err, VD_ERR_UNSUPPORTED,
                             "%s: T_kv=%d kv tiles at D=%d need %zu bytes of shared memory per block (device max %d); "
                             "hint: use larger tiles",
-                            __func__, Tk, s->D, smem, smem_max);
+                            fn, pl->Tk, s->D, pl->smem, smem_max);
+    return VD_OK;
+}
+
+// Kernel 2 (scores + per-row top-k + CSR) from pooled qbar [B, NH, Tq, D], kbar [B, NKV, Tk, D].
+static vd_status topk_mask_stage2(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar, const float *kbar,
+                                  const vd_attn_topk_mask_shape *s, const topk_mask_plan *pl, cudaStream_t st,
+                                  vd_error *err) {
+    switch (pl->TR) {
+    case 1: return topk_mask_launch<1>(indptr, indices, mask, qbar, kbar, s, pl->Tq, pl->Tk, pl->Dp, pl->kk, pl->smem, st, err);
+    case 2: return topk_mask_launch<2>(indptr, indices, mask, qbar, kbar, s, pl->Tq, pl->Tk, pl->Dp, pl->kk, pl->smem, st, err);
+    default: return topk_mask_launch<4>(indptr, indices, mask, qbar, kbar, s, pl->Tq, pl->Tk, pl->Dp, pl->kk, pl->smem, st, err);
+    }
+}
+
+extern "C" vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, uint8_t *mask, const uint16_t *q,
+                                            const uint16_t *k, const vd_attn_topk_mask_shape *s, void *ws, void *stream,
+                                            vd_error *err) {
+    VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
+    if (!indptr || !indices || !q || !k || !ws || ((uintptr_t)ws & 15))
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: indptr=%p indices=%p q=%p k=%p ws=%p (all needed, ws 16-byte aligned)",
+                            __func__, (void *)indptr, (void *)indices, (const void *)q, (const void *)k, ws);
+    topk_mask_plan pl;
+    VD_TRY(topk_mask_make_plan(&pl, s, __func__, err));
+    const int Tq = pl.Tq, Tk = pl.Tk;
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
 
     // 1. pool Q and K (one launch), into the workspace.
     float *qbar = static_cast<float *>(ws);
@@ -181,9 +212,17 @@ extern "C" vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, u
     VD_CUDA_LAUNCH_CHECK(err, st, "vd_pool_tiles_kernel");
 
     // 2. scores + per-row top-k + CSR.
-    switch (TR) {
-    case 1: return topk_mask_launch<1>(indptr, indices, mask, qbar, kbar, s, Tq, Tk, Dp, kk, smem, st, err);
-    case 2: return topk_mask_launch<2>(indptr, indices, mask, qbar, kbar, s, Tq, Tk, Dp, kk, smem, st, err);
-    default: return topk_mask_launch<4>(indptr, indices, mask, qbar, kbar, s, Tq, Tk, Dp, kk, smem, st, err);
-    }
+    return topk_mask_stage2(indptr, indices, mask, qbar, kbar, s, &pl, st, err);
+}
+
+extern "C" vd_status vd_attn_topk_mask_pooled_cuda(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar,
+                                                   const float *kbar, const vd_attn_topk_mask_shape *s, void *stream,
+                                                   vd_error *err) {
+    VD_TRY(vd_attn_topk_mask_check(s, __func__, err));
+    if (!indptr || !indices || !qbar || !kbar)
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "%s: indptr=%p indices=%p qbar=%p kbar=%p (all needed)", __func__,
+                            (void *)indptr, (void *)indices, (const void *)qbar, (const void *)kbar);
+    topk_mask_plan pl;
+    VD_TRY(topk_mask_make_plan(&pl, s, __func__, err));
+    return topk_mask_stage2(indptr, indices, mask, qbar, kbar, s, &pl, static_cast<cudaStream_t>(stream), err);
 }

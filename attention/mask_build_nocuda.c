@@ -14,3 +14,10 @@ vd_status vd_attn_topk_mask_cuda(int32_t *indptr, int32_t *indices, uint8_t *mas
     return vd_error_set(err, VD_ERR_UNSUPPORTED, "%s: this build of vdit has no CUDA (rebuild with -DVDIT_CUDA=ON)",
                         __func__);
 }
+
+vd_status vd_attn_topk_mask_pooled_cuda(int32_t *indptr, int32_t *indices, uint8_t *mask, const float *qbar,
+                                        const float *kbar, const vd_attn_topk_mask_shape *s, void *stream, vd_error *err) {
+    (void)indptr, (void)indices, (void)mask, (void)qbar, (void)kbar, (void)s, (void)stream;
+    return vd_error_set(err, VD_ERR_UNSUPPORTED, "%s: this build of vdit has no CUDA (rebuild with -DVDIT_CUDA=ON)",
+                        __func__);
+}

@@ -33,6 +33,27 @@ typedef struct {
 vd_status vd_wan_rms_rope_cuda(void *stream, uint16_t *out, const void *x, int x_bf16, int64_t M, int64_t C, float eps,
                                const float *w, const vd_wan_rope_desc *rope, vd_error *err);
 
+// Tile means of a producer's bf16 output for a block-sparse mask builder: out f32 [H, T, head_dim]
+// with H = C / head_dim heads and T = ceil(M / tile) tiles of `tile` consecutive rows (tokens),
+// out[h, t, d] = mean over the rows n of tile t (a partial last tile divides by its real count) of
+// the bf16-rounded output channel h * head_dim + d. This is vd_attn_pool_tiles (attention.h) of
+// the output viewed as [B = 1, M, H, head_dim], the qbar / kbar layout that
+// vd_attn_topk_mask_pooled_cuda (attention/mask_build.h) takes.
+typedef struct {
+    float *out;      // device, H * T * head_dim floats
+    int head_dim;    // even, divides C
+    int tile;        // rows per tile, >= 1
+} vd_wan_pool_desc;
+
+// vd_wan_rms_rope_cuda plus the tile means of its output (pool != NULL). One block per tile: the
+// block's threads own the same channel pairs of every row as in vd_wan_rms_rope_cuda (so `out` is
+// bit-identical to it) and keep their pairs' running sums in registers over the tile's rows in
+// row order (fp32), then write sum / count: no atomics, no workspace, no memset. C <= 8192.
+// pool == NULL: exactly vd_wan_rms_rope_cuda (same kernel, same speed).
+vd_status vd_wan_rms_rope_pool_cuda(void *stream, uint16_t *out, const void *x, int x_bf16, int64_t M, int64_t C, float eps,
+                                    const float *w, const vd_wan_rope_desc *rope, const vd_wan_pool_desc *pool,
+                                    vd_error *err);
+
 // x f32 [M, C] += (g_a + g_b) * y, y bf16 [M, C] (a GEMM output); g_a NULL: plain residual add;
 // g_b may be NULL. C even. CPU: vd_gated_add_cpu.
 vd_status vd_wan_gated_add_cuda(void *stream, float *x, const uint16_t *y, const float *g_a, const float *g_b, int64_t M,
