@@ -12,6 +12,12 @@
 //     and the two CSR outputs are compared (they must be bit-identical). Mask building is timed
 //     as the mean of --iters calls queued back to back (time_ms_queued), the per-call synchronized
 //     median is printed beside it;
+//   - producer-side pooling (the issue-5 fix for the mask-building share): the Wan RMSNorm + RoPE
+//     kernel on q and k (inputs: the shape's bf16 q and k as the GEMM outputs) without and with
+//     its tile means (vd_wan_rms_rope_pool_cuda, dit/wan_kernels.h), and the mask from those means
+//     (vd_attn_topk_mask_pooled_cuda): the pooling's increment plus that mask is what mask
+//     building adds to a layer, printed as a share of the sparse time at d = 0.1 beside the
+//     standalone number (B = 1 shapes only, the DiT's batch);
 // and prints dense-equivalent TFLOP/s (4 B H N^2 D / t) and effective TFLOP/s (x density), the
 // issue-5 targets (dense >= 360 TFLOP/s; sparse(d) <= 1.2 d dense for d >= 0.1; mask <= 5 %), and
 // the PyTorch SDPA anchor (bench/anchors/attention_sdpa.py, run in the same job) side by side.
@@ -31,8 +37,10 @@
 #include "attention/attention.h"
 #include "attention/mask_build.h"
 #include "attention/radial.h"
+#include "dit/wan_kernels.h"
 #include "lib/device.h"
 #include "lib/dtype.h"
+#include "lib/ops.h"
 #ifdef VDIT_HAVE_CUDA
 #include <cuda_runtime_api.h>
 #endif
@@ -299,6 +307,99 @@ static void *dev_copy(const void *h, size_t bytes) {
     return d;
 }
 
+// Producer-side pooling: q and k through the DiT's RMSNorm + RoPE kernel, with or without the
+// tile means; then the mask from the means.
+typedef struct {
+    const uint16_t *xq, *xk;   // producer inputs (GEMM outputs), bf16 [N, C]
+    uint16_t *oq, *ok;         // producer outputs, bf16 [N, C]
+    float *w, *pq, *pk;        // RMSNorm weight [C]; tile means [H, T, D]
+    vd_wan_rope_desc rope;
+    vd_attn_topk_mask_shape s;
+    int32_t *indptr, *indices;
+} prod_arg;
+static vd_status run_rope(bench_ctx *b, void *arg, vd_error *err) {
+    prod_arg *a = arg;
+    const int64_t C = (int64_t)b->s.H * b->s.D;
+    VD_TRY(vd_wan_rms_rope_cuda(b->st, a->oq, a->xq, 1, b->N, C, 1e-6f, a->w, &a->rope, err));
+    return vd_wan_rms_rope_cuda(b->st, a->ok, a->xk, 1, b->N, C, 1e-6f, a->w, &a->rope, err);
+}
+static vd_status run_rope_pool(bench_ctx *b, void *arg, vd_error *err) {
+    prod_arg *a = arg;
+    const int64_t C = (int64_t)b->s.H * b->s.D;
+    const vd_wan_pool_desc pq = {a->pq, b->s.D, 128}, pk = {a->pk, b->s.D, 128};
+    VD_TRY(vd_wan_rms_rope_pool_cuda(b->st, a->oq, a->xq, 1, b->N, C, 1e-6f, a->w, &a->rope, &pq, err));
+    return vd_wan_rms_rope_pool_cuda(b->st, a->ok, a->xk, 1, b->N, C, 1e-6f, a->w, &a->rope, &pk, err);
+}
+static vd_status run_mask_pooled(bench_ctx *b, void *arg, vd_error *err) {
+    prod_arg *a = arg;
+    return vd_attn_topk_mask_pooled_cuda(a->indptr, a->indices, NULL, a->pq, a->pk, &a->s, b->st, err);
+}
+
+typedef struct {
+    double rope, rope_pool, mask;   // ms: q + k without / with means; mask from the means
+    double common;                  // kept tiles shared with the fused builder on the same q, k
+} prod_times;
+
+// Times the producer-side path at density d (k = round(d T)); the fused builder's workspace and
+// CSR buffers of mg are reused for the comparison. Returns false when the shape has B > 1.
+static bool bench_producer(bench_ctx *b, maskgen_arg *mg, double d, const bench_opts *o, prod_times *pt) {
+    const bench_shape *s = &b->s;
+    if (s->B != 1) return false;
+    const int64_t C = (int64_t)s->H * s->D, nt = (int64_t)s->H * b->T * s->D;
+    const int k = (int)fmax(1, fmin(b->T, lround(d * b->T)));
+    prod_arg a = {.xq = b->q, .xk = b->k};
+    // RoPE tables cos/sin [3][maxp][D/2] (vd_wan_cuda_create's layout and formula, theta 10^4)
+    const int maxp = s->F > s->Hp ? (s->F > s->Wp ? s->F : s->Wp) : (s->Hp > s->Wp ? s->Hp : s->Wp), P = s->D / 2;
+    int64_t dt, dh, dw;
+    vd_rope3d_split(s->D, &dt, &dh, &dw);
+    const int64_t off[3] = {0, dt / 2, (dt + dh) / 2}, width[3] = {dt, dh, dw}, ntab = (int64_t)3 * maxp * P;
+    float *tab = malloc(sizeof(float) * 2 * ntab), *w = malloc(sizeof(float) * C);
+    for (int ax = 0; ax < 3; ax++)
+        for (int p = 0; p < maxp; p++)
+            for (int j = 0; j < P; j++) {
+                const int64_t ja = j - off[ax], i = ((int64_t)ax * maxp + p) * P + j;
+                const double ang = ja >= 0 && ja < width[ax] / 2 ? p * pow(1e4, -2.0 * ja / width[ax]) : 0;
+                tab[i] = (float)cos(ang);
+                tab[ntab + i] = (float)sin(ang);
+            }
+    for (int64_t c = 0; c < C; c++) w[c] = 0.5f + (float)fmod(c * 0.6180339887, 1.0);   // in [0.5, 1.5), no rng draw
+    float *dtab = dev_copy(tab, sizeof(float) * 2 * ntab);
+    a.rope = (vd_wan_rope_desc){dtab, dtab + ntab, maxp, s->D, (int)(dt / 2), (int)(dh / 2), s->Hp, s->Wp};
+    a.w = dev_copy(w, sizeof(float) * C);
+    CU(cudaMalloc((void **)&a.oq, sizeof(uint16_t) * b->N * C));
+    CU(cudaMalloc((void **)&a.ok, sizeof(uint16_t) * b->N * C));
+    CU(cudaMalloc((void **)&a.pq, sizeof(float) * nt));
+    CU(cudaMalloc((void **)&a.pk, sizeof(float) * nt));
+    CU(cudaMalloc((void **)&a.indptr, sizeof(int32_t) * (s->H * b->T + 1)));
+    CU(cudaMalloc((void **)&a.indices, sizeof(int32_t) * (size_t)s->H * b->T * k));
+    a.s = mg->fs;
+    a.s.k = k;
+    pt->rope = time_ms_queued(b, run_rope, &a, o->warmup, o->iters);
+    pt->rope_pool = time_ms_queued(b, run_rope_pool, &a, o->warmup, o->iters);
+    pt->mask = time_ms_queued(b, run_mask_pooled, &a, o->warmup, o->iters);
+    // the fused builder on the producer's outputs: which kept tiles agree
+    vd_error e = {0};
+    if (vd_attn_topk_mask_cuda(mg->findptr, mg->findices, NULL, a.oq, a.ok, &a.s, mg->fws, b->st, &e) != VD_OK)
+        die("vd_attn_topk_mask_cuda (producer outputs)", &e);
+    const int64_t nidx = (int64_t)s->H * b->T * k;
+    int32_t *x = malloc(sizeof(int32_t) * nidx), *y = malloc(sizeof(int32_t) * nidx);
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(x, a.indices, sizeof(int32_t) * nidx, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(y, mg->findices, sizeof(int32_t) * nidx, cudaMemcpyDeviceToHost));
+    int64_t common = 0;
+    for (int64_t r = 0; r < nidx; r += k)   // rows ascending: merge count
+        for (int i = 0, j = 0; i < k && j < k;) {
+            if (x[r + i] == y[r + j]) { common++; i++; j++; }
+            else if (x[r + i] < y[r + j]) i++;
+            else j++;
+        }
+    pt->common = (double)common / nidx;
+    free(x); free(y); free(tab); free(w);
+    cudaFree(dtab); cudaFree(a.w); cudaFree(a.oq); cudaFree(a.ok); cudaFree(a.pq); cudaFree(a.pk);
+    cudaFree(a.indptr); cudaFree(a.indices);
+    return true;
+}
+
 typedef struct {
     char kernel[48];
     double density, ms, val;
@@ -368,7 +469,7 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     unsetenv("VDIT_WGMMA_PIPE");
 
     // block-sparse at each density (+ mask building)
-    double t_mask[16], t_mask_sync[16], t_chain[16], t_sparse[16], dens_real[16];
+    double t_mask[16] = {0}, t_mask_sync[16], t_chain[16], t_sparse[16] = {0}, dens_real[16] = {0};
     double t_pool = -1;   // pooling Q and K alone, once per shape
     bool mask_same[16];
     maskgen_arg mg = {0};
@@ -414,6 +515,13 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
         free(ip);
         free(ix);
     }
+
+    // producer-side pooling at the density nearest 0.1 (the target's density)
+    int d10 = 0;
+    for (int di = 1; di < o->n_dens; di++)
+        if (fabs(dens_real[di] - 0.1) < fabs(dens_real[d10] - 0.1)) d10 = di;
+    prod_times pt;
+    const bool have_prod = bench_producer(&b, &mg, dens_real[d10], o, &pt);
 
     // radial at its default (Wan preset), a sparse call (step and layer past the dense ones)
     radial_arg ra = {0};
@@ -488,6 +596,19 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
         fprintf(md, "- mask building, of which pooling Q and K per tile (reads both once, %.0f MB): %.3f ms = %.0f GB/s; "
                     "block scores + top-k + CSR: the rest\n", 4.0 * n / 1e6, t_pool, gbs);
         printf("mask build: pooling Q and K alone %.3f ms (%.0f GB/s over %.0f MB)\n", t_pool, gbs, 4.0 * n / 1e6);
+    }
+    if (have_prod) {
+        const double inc = pt.rope_pool - pt.rope, added = inc + pt.mask, share = added / t_sparse[d10];
+        fprintf(md, "- producer-side pooling (density %.3f): RMSNorm + RoPE of q and k %.3f ms without tile means, %.3f ms "
+                    "with (vd_wan_rms_rope_pool_cuda: +%.3f ms); mask from the means (vd_attn_topk_mask_pooled_cuda) "
+                    "%.3f ms; added per layer %.3f ms = %.1f %% of sparse %.3f ms (target <= 5 %%: %s; standalone fused "
+                    "builder above: %.1f %%); kept tiles in common with the fused builder on the same q, k: %.4f\n",
+                dens_real[d10], pt.rope, pt.rope_pool, inc, pt.mask, added, 100 * share, t_sparse[d10],
+                share <= 0.05 ? "met" : "**missed**", 100 * t_mask[d10] / t_sparse[d10], pt.common);
+        printf("producer pooling d=%.3f: rms+rope q,k %.3f -> %.3f ms with means (+%.3f), mask from means %.3f ms; "
+               "added %.3f ms = %.1f%% of sparse (<= 5%%: %s; standalone fused %.1f%%); tiles in common with fused %.4f\n",
+               dens_real[d10], pt.rope, pt.rope_pool, inc, pt.mask, added, 100 * share, share <= 0.05 ? "met" : "MISSED",
+               100 * t_mask[d10] / t_sparse[d10], pt.common);
     }
     fprintf(md, "- radial: static mask built once per shape on the host in %.2f ms (then cached as CSR on the device); "
                 "density %.3f\n", t_rmask, (double)rkept / ((double)b.T * b.T));
