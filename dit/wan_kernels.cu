@@ -183,6 +183,9 @@ extern "C" vd_status vd_wan_rms_rope_pool_cuda(void *stream, uint16_t *out, cons
     const int64_t Tn = (M + pool->tile - 1) / pool->tile;
     if (Tn > 2147483647LL)
         return vd_error_set(err, VD_ERR_UNSUPPORTED, "vd_wan_rms_rope_pool_cuda: %lld tiles (max 2^31 - 1)", (long long)Tn);
+    if (rope && (rope->D <= 0 || rope->D % 2 || rope->max_pos <= 0 || (int64_t)3 * rope->max_pos * (rope->D / 2) > 2147483647LL))
+        return vd_error_set(err, VD_ERR_INVALID_ARG, "vd_wan_rms_rope_pool_cuda: rope D=%d max_pos=%d (D even > 0, tables < 2^31 "
+                            "entries)", rope->D, rope->max_pos);
     vd_wan_rope_desc r;
     memset(&r, 0, sizeof r);
     if (rope) r = *rope;

@@ -120,14 +120,25 @@ __global__ void __launch_bounds__(ROW_THREADS, PPT <= 10 ? 2 : 1)
     const int64_t n0 = (int64_t)t * tile, n1 = min(n0 + (int64_t)tile, M);
     const raw_t *xp = reinterpret_cast<const raw_t *>(x);
     __nv_bfloat162 *op = reinterpret_cast<__nv_bfloat162 *>(out);
+    const int half = r.D / 2;
     float2 wk[PPT], acc[PPT];
-    int jk[PPT];   // pair inside the head (RoPE table column)
+    int ak[PPT], tk[PPT];   // per owned pair: RoPE axis; table entry at position 0 (axis, 0, j)
 #pragma unroll
     for (int k = 0; k < PPT; k++) {
         const int p = threadIdx.x + k * ROW_THREADS;
         acc[k] = make_float2(0.0f, 0.0f);
         wk[k] = p < P ? make_float2(w[2 * p], w[2 * p + 1]) : make_float2(0.0f, 0.0f);
-        jk[k] = rope ? p % (r.D / 2) : 0;
+        const int j = rope ? p % half : 0;   // pair inside the head
+        ak[k] = rope ? ROPE_AXIS(j, r) : 0;
+        tk[k] = ak[k] * r.max_pos * half + j;
+    }
+    // grid position (f, h, w) of the next output row, advanced row by row (no divisions per row)
+    int pos0 = 0, pos1 = 0, pos2 = 0;
+    if (rope) {
+        const int64_t plane = (int64_t)r.Hp * r.Wp;
+        pos0 = (int)(n0 / plane);
+        pos1 = (int)((n0 / r.Wp) % r.Hp);
+        pos2 = (int)(n0 % r.Wp);
     }
     raw_t cur[R][PPT], nxt[R][PPT];
 #pragma unroll
@@ -166,23 +177,14 @@ __global__ void __launch_bounds__(ROW_THREADS, PPT <= 10 ? 2 : 1)
             const int64_t row = b0 + i;
             const float rn = rms_inv(warp_sum(lane < nw ? sh[buf][i][lane] : 0.0f), C, eps);
             if (row >= n1) continue;   // uniform over the block
-            int pos0 = 0, pos1 = 0, pos2 = 0;
-            if (rope) {
-                const int64_t plane = (int64_t)r.Hp * r.Wp;
-                pos0 = (int)(row / plane);
-                pos1 = (int)((row / r.Wp) % r.Hp);
-                pos2 = (int)(row % r.Wp);
-            }
 #pragma unroll
             for (int k = 0; k < PPT; k++) {
                 const int p = threadIdx.x + k * ROW_THREADS;
                 if (p >= P) continue;
                 const float2 v = to_f2(cur[i][k]);
                 float a = v.x * rn * wk[k].x, bb = v.y * rn * wk[k].y;
-                if (rope) {
-                    const int j = jk[k], axis = ROPE_AXIS(j, r);
-                    const int pa = axis == 0 ? pos0 : (axis == 1 ? pos1 : pos2);
-                    const int64_t ti = ((int64_t)axis * r.max_pos + pa) * (r.D / 2) + j;
+                if (rope) {   // the table entry (axis, pos[axis], j), as in rms_rope_kernel
+                    const int ti = tk[k] + (ak[k] == 0 ? pos0 : (ak[k] == 1 ? pos1 : pos2)) * half;
                     const float2 ab = rope_rotate(a, bb, r.cos_t[ti], r.sin_t[ti]);
                     a = ab.x;
                     bb = ab.y;
@@ -192,6 +194,13 @@ __global__ void __launch_bounds__(ROW_THREADS, PPT <= 10 ? 2 : 1)
                 const float2 of = __bfloat1622float2(o);
                 acc[k].x += of.x;
                 acc[k].y += of.y;
+            }
+            if (rope && ++pos2 == r.Wp) {
+                pos2 = 0;
+                if (++pos1 == r.Hp) {
+                    pos1 = 0;
+                    pos0++;
+                }
             }
         }
 #pragma unroll
