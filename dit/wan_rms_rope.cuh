@@ -94,6 +94,9 @@ __global__ void rms_rope_kernel(__nv_bfloat16 *out, const T *x, int C, float eps
 // rows instead of two per row), and the next R rows are loaded before that barrier. Each thread
 // adds its pairs' bf16-rounded outputs to fp32 registers in row order; at the end of the tile
 // it writes sum / count to out [H, T, head_dim] (no atomics: the tile's rows are all in this block).
+// Parallelism: one block per tile, e.g. 256 blocks at the Wan-1.3B shape (N = 32760), two per SM
+// (__launch_bounds__ keeps them <= 128 registers), each with 2 x R rows of loads in flight (48 KB
+// per SM at C = 1536), above what the HBM bandwidth needs. RoPE positions advance row by row.
 
 template <typename T> struct pair_raw;   // one pair of x as loaded: bf16x2 or float2
 template <> struct pair_raw<__nv_bfloat16> { typedef __nv_bfloat162 type; };
