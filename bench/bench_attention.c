@@ -338,6 +338,7 @@ static vd_status run_mask_pooled(bench_ctx *b, void *arg, vd_error *err) {
 typedef struct {
     double rope, rope_pool, mask;   // ms: q + k without / with means; mask from the means
     double common;                  // kept tiles shared with the fused builder on the same q, k
+    double mask_br[3];              // mask from the means with block_rows 16, 32, 64 (auto: mask)
 } prod_times;
 
 // Times the producer-side path at density d (k = round(d T)); the fused builder's workspace and
@@ -377,6 +378,11 @@ static bool bench_producer(bench_ctx *b, maskgen_arg *mg, double d, const bench_
     pt->rope = time_ms_queued(b, run_rope, &a, o->warmup, o->iters);
     pt->rope_pool = time_ms_queued(b, run_rope_pool, &a, o->warmup, o->iters);
     pt->mask = time_ms_queued(b, run_mask_pooled, &a, o->warmup, o->iters);
+    for (int i = 0; i < 3; i++) {   // the automatic rows-per-block choice against each fixed one
+        a.s.block_rows = 16 << i;
+        pt->mask_br[i] = time_ms_queued(b, run_mask_pooled, &a, o->warmup, o->iters);
+    }
+    a.s.block_rows = mg->fs.block_rows;
     // the fused builder on the producer's outputs: which kept tiles agree
     vd_error e = {0};
     if (vd_attn_topk_mask_cuda(mg->findptr, mg->findices, NULL, a.oq, a.ok, &a.s, mg->fws, b->st, &e) != VD_OK)
@@ -615,6 +621,10 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
                "added %.3f ms = %.1f%% of sparse (<= 5%%: %s; standalone fused %.1f%%); tiles in common with fused %.4f\n",
                dens_real[d10], pt.rope, pt.rope_pool, inc, pt.mask, added, 100 * share, share <= 0.05 ? "met" : "MISSED",
                100 * t_mask[d10] / t_sparse[d10], pt.common);
+        fprintf(md, "- mask from the means by rows per block: 16: %.3f ms, 32: %.3f ms, 64: %.3f ms (automatic: %.3f ms)\n",
+                pt.mask_br[0], pt.mask_br[1], pt.mask_br[2], pt.mask);
+        printf("mask from means by block_rows: 16 %.3f ms, 32 %.3f ms, 64 %.3f ms (auto %.3f ms)\n", pt.mask_br[0],
+               pt.mask_br[1], pt.mask_br[2], pt.mask);
     }
     fprintf(md, "- radial: static mask built once per shape on the host in %.2f ms (then cached as CSR on the device); "
                 "density %.3f\n", t_rmask, (double)rkept / ((double)b.T * b.T));
