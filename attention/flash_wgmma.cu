@@ -50,26 +50,20 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_overlap_kernel(const A
     auto slotK = [&](int t) -> uint32_t { return sK0 + (uint32_t)(t % 3) * KV_BYTES; };
     auto slotV = [&](int t) -> uint32_t { return sV0 + (uint32_t)(t % 3) * KV_BYTES; };
 
-    const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
-    const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int q0 = qt * BQ, hk = h / a.hk_div;
-    const bf16 *qg = a.q + b * a.q_sb + h * a.q_sh;
-    const bf16 *kg = a.k + b * a.k_sb + hk * a.k_sh;
-    const bf16 *vg = a.v + b * a.v_sb + hk * a.v_sh;
+    const Blk k = block_setup<SPARSE>(a);
+    const bf16 *qg = a.q + k.b * a.q_sb + k.h * a.q_sh;
+    const bf16 *kg = a.k + k.b * a.k_sb + k.hk * a.k_sh;
+    const bf16 *vg = a.v + k.b * a.v_sb + k.hk * a.v_sh;
+    const int n_iter = k.n_iter, tid = k.tid;
+    auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
 
-    int n_iter, e0 = 0;
-    if (SPARSE) n_iter = csr_row(a, qt, h, b, &e0);
-    else n_iter = (a.N_kv + BKV - 1) / BKV;
-    auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
-
-    load_tile<BQ>(sQ, qg, a.q_sn, q0, a.N_q, tid);
+    load_tile<BQ>(sQ, qg, a.q_sn, k.q0, a.N_q, tid);
     if (n_iter > 0) load_tile<BKV>(slotK(0), kg, a.k_sn, kv_start(0), a.N_kv, tid);
     cp_async_commit();
     if (n_iter > 1) load_tile<BKV>(slotK(1), kg, a.k_sn, kv_start(1), a.N_kv, tid);
     if (n_iter > 0) load_tile<BKV>(slotV(0), vg, a.v_sn, kv_start(0), a.N_kv, tid);
     cp_async_commit();
 
-    const int row0 = q0 + wgi * 64 + wq * 16;   // first of this warp's 16 rows
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
     uint32_t p[8][4];
 #pragma unroll
@@ -85,61 +79,22 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_overlap_kernel(const A
         if (it + 1 < n_iter) load_tile<BKV>(slotV(it + 1), vg, a.v_sn, kv_start(it + 1), a.N_kv, tid);
         cp_async_commit();
     };
-    // Tile 0 is peeled off so that the loop body has no branch around its wgmma waits: with one,
-    // ptxas (CUDA 13.0) assumed MMAs in flight on paths that cannot happen and serialized them.
     if (n_iter > 0) {
         next_tiles(0);
-        float s[64];
-#pragma unroll
-        for (int i = 0; i < 64; i++) s[i] = 0.f;
-        fence_regs(s);
-        wg_fence();
-        issue_s(s, sQ, slotK(0), wgi);
-        wg_commit();
-        wg_wait_all();
-        fence_regs(s);
-        mask_tile(s, a, kv_start(0), row0, lane);
-        softmax_tile(s, m, l, alpha, a.scale_log2);   // O is 0: no rescale
-        pack_p(p, s);
-        fence_regs(p);
+        overlap_first(m, l, alpha, p, a, k, sQ, slotK(0), kv_start(0));
     }
     for (int it = 1; it < n_iter; it++) {
         next_tiles(it);
-        float s[64];
-#pragma unroll
-        for (int i = 0; i < 64; i++) s[i] = 0.f;
-        fence_regs(s);
-        wg_fence();
-        issue_s(s, sQ, slotK(it), wgi);
-        wg_commit();
-        issue_pv(o, p, slotV(it - 1));
-        wg_commit();
-        wg_wait_1();   // S(it) done; P(it-1) V(it-1) may still run
-        fence_regs(s);
-
-        mask_tile(s, a, kv_start(it), row0, lane);
-        softmax_tile(s, m, l, alpha, a.scale_log2);
-        wg_wait_all();   // P(it-1) V(it-1) done: O final for m(it-1), P's registers free
-        fence_regs(o);
-        fence_regs(p);
-        rescale_o(o, alpha);
-        pack_p(p, s);
-        fence_regs(o);   // O rescaled and P packed before the next wgmma.fence reads them
-        fence_regs(p);
+        overlap_step(o, m, l, alpha, p, a, k, sQ, slotK(it), slotV(it - 1), kv_start(it));
     }
     if (n_iter > 0) {   // the last tile's P V
         cp_async_wait_all();
         fence_proxy_async();
         __syncthreads();
-        wg_fence();
-        issue_pv(o, p, slotV(n_iter - 1));
-        wg_commit();
-        wg_wait_all();
-        fence_regs(o);
-        fence_regs(p);
+        overlap_last(o, p, slotV(n_iter - 1));
     }
     cp_async_wait_all();
-    store_rows(a, o, m, l, b, h, row0, lane);
+    store_rows(a, o, m, l, k.b, k.h, k.row0, k.lane);
 #else
     __trap();   // built without sm_90a: the host never launches this (vd_attn_wgmma_usable)
 #endif
@@ -154,20 +109,15 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const 
     const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;
     const uint32_t sKV = sQ + Q_BYTES;   // stage s: K at sKV + s*2*KV_BYTES, V after it
 
-    const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
-    const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int q0 = qt * BQ, hk = h / a.hk_div;
-    const bf16 *qg = a.q + b * a.q_sb + h * a.q_sh;
-    const bf16 *kg = a.k + b * a.k_sb + hk * a.k_sh;
-    const bf16 *vg = a.v + b * a.v_sb + hk * a.v_sh;
-
-    int n_iter, e0 = 0;
-    if (SPARSE) n_iter = csr_row(a, qt, h, b, &e0);
-    else n_iter = (a.N_kv + BKV - 1) / BKV;
-    auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
+    const Blk k = block_setup<SPARSE>(a);
+    const bf16 *qg = a.q + k.b * a.q_sb + k.h * a.q_sh;
+    const bf16 *kg = a.k + k.b * a.k_sb + k.hk * a.k_sh;
+    const bf16 *vg = a.v + k.b * a.v_sb + k.hk * a.v_sh;
+    const int n_iter = k.n_iter, tid = k.tid, wgi = k.wgi, lane = k.lane, row0 = k.row0;
+    auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
 
     // prologue: group 0 = Q + tile 0, group 1 = tile 1 (groups may be empty)
-    load_tile<BQ>(sQ, qg, a.q_sn, q0, a.N_q, tid);
+    load_tile<BQ>(sQ, qg, a.q_sn, k.q0, a.N_q, tid);
     if (n_iter > 0) {
         load_tile<BKV>(sKV, kg, a.k_sn, kv_start(0), a.N_kv, tid);
         load_tile<BKV>(sKV + KV_BYTES, vg, a.v_sn, kv_start(0), a.N_kv, tid);
@@ -179,7 +129,6 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const 
     }
     cp_async_commit();
 
-    const int row0 = q0 + wgi * 64 + wq * 16;
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] = 0.f;
@@ -221,7 +170,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const 
         cp_async_commit();
     }
     cp_async_wait_all();
-    store_rows(a, o, m, l, b, h, row0, lane);
+    store_rows(a, o, m, l, k.b, k.h, row0, lane);
 #else
     __trap();
 #endif

@@ -200,6 +200,90 @@ __device__ __forceinline__ void store_rows(const Args &a, const float (&o)[64], 
         if (a.lse && (lane & 3) == 0) a.lse[at] = ls > 0.f ? m[hr] * 0.69314718055994531f + logf(ls) : -INFINITY;
     }
 }
+
+// A block's place: q tile blockIdx.x, head blockIdx.y, batch item blockIdx.z; this thread's
+// warpgroup, lane and first of its warp's 16 rows; the kv tiles it visits (all, or its CSR row).
+struct Blk {
+    int tid, wgi, lane, h, b, hk, q0, row0, n_iter, e0;
+};
+template <bool SPARSE>
+__device__ __forceinline__ Blk block_setup(const Args &a) {
+    Blk k;
+    k.tid = threadIdx.x;
+    k.wgi = k.tid >> 7;
+    k.lane = k.tid & 31;
+    k.h = blockIdx.y;
+    k.b = blockIdx.z;
+    k.hk = k.h / a.hk_div;
+    k.q0 = blockIdx.x * BQ;
+    k.row0 = k.q0 + k.wgi * 64 + ((k.tid >> 5) & 3) * 16;
+    k.e0 = 0;
+    if (SPARSE) k.n_iter = csr_row(a, blockIdx.x, k.h, k.b, &k.e0);
+    else k.n_iter = (a.N_kv + BKV - 1) / BKV;
+    return k;
+}
+// First key of the it-th kv tile the block visits.
+template <bool SPARSE>
+__device__ __forceinline__ int kv_tile_start(const Args &a, const Blk &k, int it) {
+    return SPARSE ? a.indices[k.e0 + it] * BKV : it * BKV;
+}
+
+// The overlapped loop's steps (flash_wgmma.cu, flash_wgmma_tma.cu). Tile 0 is a step of its own so
+// that the loop body has no branch around its wgmma waits: with one, ptxas (CUDA 13.0) assumed MMAs
+// in flight on paths that cannot happen and serialized them.
+// Tile 0: S(0), softmax, P(0) packed (O is still 0: no P V, no rescale).
+__device__ __forceinline__ void overlap_first(float (&m)[2], float (&l)[2], float (&alpha)[2], uint32_t (&p)[8][4],
+                                              const Args &a, const Blk &k, uint32_t sQ, uint32_t sK, int k0) {
+    float s[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) s[i] = 0.f;
+    fence_regs(s);
+    wg_fence();
+    issue_s(s, sQ, sK, k.wgi);
+    wg_commit();
+    wg_wait_all();
+    fence_regs(s);
+    mask_tile(s, a, k0, k.row0, k.lane);
+    softmax_tile(s, m, l, alpha, a.scale_log2);
+    pack_p(p, s);
+    fence_regs(p);
+}
+// Tile it >= 1: issue S(it), then O += P(it-1) V(it-1) (sVp); wait for S only and run the softmax
+// of tile it while the tensor cores still work on P(it-1) V(it-1); then rescale O and pack P(it).
+__device__ __forceinline__ void overlap_step(float (&o)[64], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                             uint32_t (&p)[8][4], const Args &a, const Blk &k, uint32_t sQ, uint32_t sK,
+                                             uint32_t sVp, int k0) {
+    float s[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) s[i] = 0.f;
+    fence_regs(s);
+    wg_fence();
+    issue_s(s, sQ, sK, k.wgi);
+    wg_commit();
+    issue_pv(o, p, sVp);
+    wg_commit();
+    wg_wait_1();   // S(it) done; P(it-1) V(it-1) may still run
+    fence_regs(s);
+
+    mask_tile(s, a, k0, k.row0, k.lane);
+    softmax_tile(s, m, l, alpha, a.scale_log2);
+    wg_wait_all();   // P(it-1) V(it-1) done: O final for m(it-1), P's registers free
+    fence_regs(o);
+    fence_regs(p);
+    rescale_o(o, alpha);
+    pack_p(p, s);
+    fence_regs(o);   // O rescaled and P packed before the next wgmma.fence reads them
+    fence_regs(p);
+}
+// After the last tile: O += P(n-1) V(n-1).
+__device__ __forceinline__ void overlap_last(float (&o)[64], uint32_t (&p)[8][4], uint32_t sV) {
+    wg_fence();
+    issue_pv(o, p, sV);
+    wg_commit();
+    wg_wait_all();
+    fence_regs(o);
+    fence_regs(p);
+}
 #endif   // __CUDA_ARCH_FEAT_SM90_ALL
 
 // flash_wgmma_tma.cu: the overlapped kernel with TMA loads. cudaErrorNotSupported when q, k or v

@@ -89,28 +89,25 @@ __global__ void __launch_bounds__(THREADS, 1)
     auto barV = [&](int t) -> uint32_t { return sBar + 32 + 8 * (uint32_t)(t % 3); };
     auto parity = [](int t) -> uint32_t { return (uint32_t)(t / 3) & 1u; };   // tile t is use t/3 of its slot
 
-    const int tid = threadIdx.x, wgi = tid >> 7, wq = (tid >> 5) & 3, lane = tid & 31;
-    const int qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int q0 = qt * BQ, hk = h / a.hk_div;
-
-    int n_iter, e0 = 0;
-    if (SPARSE) n_iter = csr_row(a, qt, h, b, &e0);
-    else n_iter = (a.N_kv + BKV - 1) / BKV;
-    auto kv_start = [&](int it) -> int { return SPARSE ? a.indices[e0 + it] * BKV : it * BKV; };
+    const Blk k = block_setup<SPARSE>(a);
+    const int n_iter = k.n_iter, tid = k.tid, h = k.h, b = k.b, hk = k.hk;
+    auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
 
     if (tid == 0) {
         for (int i = 0; i < 7; i++) mbar_init(sBar + 8 * i, 1);
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
-    if (tid == 0) {   // prologue: Q, K0, K1, V0 (V(t) is first read one iteration after K(t))
-        tma_tile(sQ, &tq, pm.q, q0, h, b, barQ);
-        if (n_iter > 0) tma_tile(slotK(0), &tk, pm.k, kv_start(0), hk, b, barK(0));
+    // Prologue: Q, K0, K1, V0 (V(t) is first read one iteration after K(t)). A block with no kv tile
+    // (empty CSR row) loads nothing: every copy issued must be waited for before the block exits,
+    // or it could land in the shared memory of the next block on this SM.
+    if (tid == 0 && n_iter > 0) {
+        tma_tile(sQ, &tq, pm.q, k.q0, h, b, barQ);
+        tma_tile(slotK(0), &tk, pm.k, kv_start(0), hk, b, barK(0));
         if (n_iter > 1) tma_tile(slotK(1), &tk, pm.k, kv_start(1), hk, b, barK(1));
-        if (n_iter > 0) tma_tile(slotV(0), &tv, pm.v, kv_start(0), hk, b, barV(0));
+        tma_tile(slotV(0), &tv, pm.v, kv_start(0), hk, b, barV(0));
     }
 
-    const int row0 = q0 + wgi * 64 + wq * 16;   // first of this warp's 16 rows
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
     uint32_t p[8][4];
 #pragma unroll
@@ -127,58 +124,20 @@ __global__ void __launch_bounds__(THREADS, 1)
         mbar_wait(barK(it), parity(it));
         if (it > 0) mbar_wait(barV(it - 1), parity(it - 1));
     };
-    // Tile 0 peeled off (no branch around the wgmma waits in the loop: see flash_wgmma.cu).
     if (n_iter > 0) {
         next_tiles(0);
         mbar_wait(barQ, 0);
-        float s[64];
-#pragma unroll
-        for (int i = 0; i < 64; i++) s[i] = 0.f;
-        fence_regs(s);
-        wg_fence();
-        issue_s(s, sQ, slotK(0), wgi);
-        wg_commit();
-        wg_wait_all();
-        fence_regs(s);
-        mask_tile(s, a, kv_start(0), row0, lane);
-        softmax_tile(s, m, l, alpha, a.scale_log2);   // O is 0: no rescale
-        pack_p(p, s);
-        fence_regs(p);
+        overlap_first(m, l, alpha, p, a, k, sQ, slotK(0), kv_start(0));
     }
     for (int it = 1; it < n_iter; it++) {
         next_tiles(it);
-        float s[64];
-#pragma unroll
-        for (int i = 0; i < 64; i++) s[i] = 0.f;
-        fence_regs(s);
-        wg_fence();
-        issue_s(s, sQ, slotK(it), wgi);
-        wg_commit();
-        issue_pv(o, p, slotV(it - 1));
-        wg_commit();
-        wg_wait_1();   // S(it) done; P(it-1) V(it-1) may still run
-        fence_regs(s);
-
-        mask_tile(s, a, kv_start(it), row0, lane);
-        softmax_tile(s, m, l, alpha, a.scale_log2);
-        wg_wait_all();
-        fence_regs(o);
-        fence_regs(p);
-        rescale_o(o, alpha);
-        pack_p(p, s);
-        fence_regs(o);
-        fence_regs(p);
+        overlap_step(o, m, l, alpha, p, a, k, sQ, slotK(it), slotV(it - 1), kv_start(it));
     }
     if (n_iter > 0) {   // the last tile's P V
         mbar_wait(barV(n_iter - 1), parity(n_iter - 1));
-        wg_fence();
-        issue_pv(o, p, slotV(n_iter - 1));
-        wg_commit();
-        wg_wait_all();
-        fence_regs(o);
-        fence_regs(p);
+        overlap_last(o, p, slotV(n_iter - 1));
     }
-    store_rows(a, o, m, l, b, h, row0, lane);
+    store_rows(a, o, m, l, b, h, k.row0, k.lane);
 #else
     __trap();   // built without sm_90a: the host never launches this (vd_attn_wgmma_usable)
 #endif
