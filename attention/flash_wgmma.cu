@@ -180,14 +180,14 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const 
 constexpr size_t SMEM_OVERLAP = 1024 + Q_BYTES + 6 * KV_BYTES;        // 230,400 B (max 232,448 on sm_90)
 constexpr size_t SMEM_LOCKSTEP = 1024 + Q_BYTES + 2 * 2 * KV_BYTES;   // 164,864 B
 
-enum Pipe { PIPE_TMA, PIPE_OVERLAP, PIPE_LOCKSTEP };
+enum Pipe { PIPE_TMA, PIPE_TMA_WS, PIPE_OVERLAP, PIPE_LOCKSTEP };
 
 // TMA loads (default; the cp.async overlapped kernel when a tensor map cannot be made), or
 // VDIT_WGMMA_PIPE=overlap | lockstep for comparison.
 template <bool SPARSE>
 cudaError_t launch(const Args &a, int n_q_tiles, int B, Pipe pipe, cudaStream_t stream) {
-    if (pipe == PIPE_TMA) {
-        cudaError_t ce = launch_tma(a, SPARSE, n_q_tiles, B, stream);
+    if (pipe == PIPE_TMA || pipe == PIPE_TMA_WS) {
+        cudaError_t ce = launch_tma(a, SPARSE, pipe == PIPE_TMA_WS, n_q_tiles, B, stream);
         if (ce != cudaErrorNotSupported) return ce;
         pipe = PIPE_OVERLAP;
     }
@@ -213,11 +213,12 @@ extern "C" int vd_attn_wgmma_usable(void) {
     return major == 9 && minor == 0;
 }
 
-// VDIT_WGMMA_PIPE: tma (default) | overlap (cp.async loads) | lockstep (cp.async, no overlap).
+// VDIT_WGMMA_PIPE: tma (default) | tma_ws (producer warp) | overlap (cp.async loads) | lockstep (cp.async, no overlap).
 static vdflash::wg::Pipe pipe_choice(void) {
     const char *e = getenv("VDIT_WGMMA_PIPE");
     if (e && !strcmp(e, "lockstep")) return vdflash::wg::PIPE_LOCKSTEP;
     if (e && !strcmp(e, "overlap")) return vdflash::wg::PIPE_OVERLAP;
+    if (e && !strcmp(e, "tma_ws")) return vdflash::wg::PIPE_TMA_WS;
     return vdflash::wg::PIPE_TMA;
 }
 

@@ -288,7 +288,8 @@ __device__ __forceinline__ void overlap_last(float (&o)[64], uint32_t (&p)[8][4]
 
 // flash_wgmma_tma.cu: the overlapped kernel with TMA loads. cudaErrorNotSupported when q, k or v
 // cannot be described by a tensor map (the caller then runs the cp.async kernel).
-cudaError_t launch_tma(const Args &a, bool sparse, int n_q_tiles, int B, cudaStream_t stream);
+// warp_specialized: a producer warp and per-slot empty barriers instead of a block barrier per tile.
+cudaError_t launch_tma(const Args &a, bool sparse, bool warp_specialized, int n_q_tiles, int B, cudaStream_t stream);
 
 }   // namespace wg
 }   // namespace vdflash

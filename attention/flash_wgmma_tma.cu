@@ -41,6 +41,9 @@ __device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
 __device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
     asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
 }
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
 // Spin until the phase with the given parity of the mbarrier has completed.
 __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
     uint32_t done = 0;
@@ -143,6 +146,100 @@ __global__ void __launch_bounds__(THREADS, 1)
 #endif
 }
 
+// Warp-specialized variant (VDIT_WGMMA_PIPE=tma_ws): a producer warpgroup (one thread of it) issues
+// every TMA copy, and slot
+// reuse is ordered by per-slot "empty" mbarriers (each of the 8 consumer warps arrives once its MMAs
+// that read the slot have finished) instead of a block barrier per tile, so the two consumer
+// warpgroups are no longer held in step. Producer order: K0, then K(t), V(t-1) for t = 1.., then
+// V(n-1); before use u >= 1 of a slot it waits for the release of use u - 1 (parity (u-1) & 1).
+constexpr int THREADS_WS = THREADS + 128;   // + a producer warpgroup (register allocation is per warpgroup)
+constexpr size_t SMEM_TMA_WS = SMEM_TMA + 64;   // + 6 empty mbarriers
+
+template <bool SPARSE>
+__global__ void __launch_bounds__(THREADS_WS, 1)
+    flash_wgmma_tma_ws_kernel(const Args a, const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
+                              const __grid_constant__ CUtensorMap tv, const TmaPerms pm) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ unsigned char smem_raw[];
+    const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;
+    const uint32_t sK0 = sQ + Q_BYTES, sV0 = sK0 + 3 * KV_BYTES, sBar = sV0 + 3 * KV_BYTES;
+    auto slotK = [&](int t) -> uint32_t { return sK0 + (uint32_t)(t % 3) * KV_BYTES; };
+    auto slotV = [&](int t) -> uint32_t { return sV0 + (uint32_t)(t % 3) * KV_BYTES; };
+    const uint32_t barQ = sBar;
+    auto fullK = [&](int t) -> uint32_t { return sBar + 8 + 8 * (uint32_t)(t % 3); };
+    auto fullV = [&](int t) -> uint32_t { return sBar + 32 + 8 * (uint32_t)(t % 3); };
+    auto emptyK = [&](int t) -> uint32_t { return sBar + 56 + 8 * (uint32_t)(t % 3); };
+    auto emptyV = [&](int t) -> uint32_t { return sBar + 80 + 8 * (uint32_t)(t % 3); };
+    auto parity = [](int t) -> uint32_t { return (uint32_t)(t / 3) & 1u; };   // tile t is use t/3 of its slot
+
+    const Blk k = block_setup<SPARSE>(a);
+    const int n_iter = k.n_iter, tid = k.tid;
+    auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
+
+    if (tid == 0) {
+        for (int i = 0; i < 7; i++) mbar_init(sBar + 8 * i, 1);        // full: Q, K[3], V[3]
+        for (int i = 7; i < 13; i++) mbar_init(sBar + 8 * i, 8);       // empty: K[3], V[3]
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();   // the last block-wide barrier: the producer warp leaves after its loop
+
+    if (tid >= THREADS) {   // producer warpgroup; one thread issues. No copies for an empty CSR row.
+        // Registers: 384 threads get 168 each at launch; the producer gives most of its share to
+        // the consumers (128 x 40 + 256 x 232 <= 65,536).
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+        if (tid == THREADS && n_iter > 0) {
+            auto load_k = [&](int t) {
+                if (t >= 3) mbar_wait(emptyK(t), parity(t - 3));
+                tma_tile(slotK(t), &tk, pm.k, kv_start(t), k.hk, k.b, fullK(t));
+            };
+            auto load_v = [&](int t) {
+                if (t >= 3) mbar_wait(emptyV(t), parity(t - 3));
+                tma_tile(slotV(t), &tv, pm.v, kv_start(t), k.hk, k.b, fullV(t));
+            };
+            tma_tile(sQ, &tq, pm.q, k.q0, k.h, k.b, barQ);
+            load_k(0);
+            for (int t = 1; t < n_iter; t++) {
+                load_k(t);
+                load_v(t - 1);
+            }
+            load_v(n_iter - 1);
+        }
+        return;
+    }
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+
+    float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
+    uint32_t p[8][4];
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
+    // A warp releases a slot once its wait for the MMAs reading it has returned.
+    auto release = [&](uint32_t bar) {
+        __syncwarp();
+        if (k.lane == 0) mbar_arrive(bar);
+    };
+    if (n_iter > 0) {
+        mbar_wait(barQ, 0);
+        mbar_wait(fullK(0), parity(0));
+        overlap_first(m, l, alpha, p, a, k, sQ, slotK(0), kv_start(0));
+        release(emptyK(0));
+    }
+    for (int it = 1; it < n_iter; it++) {
+        mbar_wait(fullK(it), parity(it));
+        mbar_wait(fullV(it - 1), parity(it - 1));
+        overlap_step(o, m, l, alpha, p, a, k, sQ, slotK(it), slotV(it - 1), kv_start(it));
+        release(emptyK(it));
+        release(emptyV(it - 1));
+    }
+    if (n_iter > 0) {   // the last tile's P V (no release: nothing waits for that slot)
+        mbar_wait(fullV(n_iter - 1), parity(n_iter - 1));
+        overlap_last(o, p, slotV(n_iter - 1));
+    }
+    store_rows(a, o, m, l, k.b, k.h, k.row0, k.lane);
+#else
+    __trap();
+#endif
+}
+
 // ---- host: tensor maps ----------------------------------------------------------------------
 
 typedef CUresult (*encode_tiled_fn)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *,
@@ -199,7 +296,7 @@ static bool make_map(CUtensorMap *map, TmaPerm *pm, const void *base, int B, int
               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
-cudaError_t launch_tma(const Args &a, bool sparse, int n_q_tiles, int B, cudaStream_t stream) {
+cudaError_t launch_tma(const Args &a, bool sparse, bool warp_specialized, int n_q_tiles, int B, cudaStream_t stream) {
     CUtensorMap tq, tk, tv;
     TmaPerms pm;
     const int NKV = a.NH / a.hk_div;
@@ -207,11 +304,14 @@ cudaError_t launch_tma(const Args &a, bool sparse, int n_q_tiles, int B, cudaStr
         !make_map(&tk, &pm.k, a.k, B, a.N_kv, NKV, a.k_sb, a.k_sn, a.k_sh) ||
         !make_map(&tv, &pm.v, a.v, B, a.N_kv, NKV, a.v_sb, a.v_sn, a.v_sh))
         return cudaErrorNotSupported;
-    auto kern = sparse ? flash_wgmma_tma_kernel<true> : flash_wgmma_tma_kernel<false>;
-    cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_TMA);
+    auto kern = warp_specialized ? (sparse ? flash_wgmma_tma_ws_kernel<true> : flash_wgmma_tma_ws_kernel<false>)
+                                 : (sparse ? flash_wgmma_tma_kernel<true> : flash_wgmma_tma_kernel<false>);
+    const size_t smem = warp_specialized ? SMEM_TMA_WS : SMEM_TMA;
+    const int threads = warp_specialized ? THREADS_WS : THREADS;
+    cudaError_t ce = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (ce != cudaSuccess) return ce;
     dim3 grid((unsigned)n_q_tiles, (unsigned)a.NH, (unsigned)B);
-    kern<<<grid, THREADS, SMEM_TMA, stream>>>(a, tq, tk, tv, pm);
+    kern<<<grid, threads, smem, stream>>>(a, tq, tk, tv, pm);
     return cudaGetLastError();
 }
 

@@ -466,11 +466,13 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     v = validate(&b, NULL, vrows);
     rows[nr++] = (row_t){"vdit dense (mma.sync kernel)", 1.0, time_ms(&b, run_dense, NULL, o->warmup, o->iters), v, NULL};
     unsetenv("VDIT_FLASH_KERNEL");
-    // The wgmma kernel with cp.async loads instead of TMA (VDIT_WGMMA_PIPE=overlap), and its
-    // previous loop without the softmax / P V overlap (lockstep). Other GPUs: the mma.sync kernel.
-    static const char *pipes[2][2] = {{"overlap", "vdit dense (wgmma, cp.async overlap)"},
+    // The wgmma kernel's other pipelines (VDIT_WGMMA_PIPE): TMA with a producer warpgroup and
+    // per-slot empty barriers (tma_ws), cp.async loads (overlap), and cp.async without the
+    // softmax / P V overlap (lockstep). Other GPUs: the mma.sync kernel in every row.
+    static const char *pipes[3][2] = {{"tma_ws", "vdit dense (wgmma, TMA producer warpgroup)"},
+                                      {"overlap", "vdit dense (wgmma, cp.async overlap)"},
                                       {"lockstep", "vdit dense (wgmma, cp.async lockstep)"}};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         setenv("VDIT_WGMMA_PIPE", pipes[i][0], 1);
         OK(vd_attn_dense_cuda(&b.p, b.st, err));
         v = validate(&b, NULL, vrows);
@@ -563,12 +565,12 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
             s->Wp, s->D);
     fprintf(md, "| kernel | density | time (ms) | dense-equiv TFLOP/s | effective TFLOP/s | time / (density x vdit dense) | "
                 "validation (max err / max ref, sampled rows) |\n|---|---|---|---|---|---|---|\n");
-    printf("%-38s %8s %10s %12s %12s %10s %10s\n", "kernel", "density", "ms", "dense-eq TF", "effective TF", "t/(d*t_d)", "valid");
+    printf("%-44s %8s %10s %12s %12s %10s %10s\n", "kernel", "density", "ms", "dense-eq TF", "effective TF", "t/(d*t_d)", "valid");
     for (int i = 0; i < nr; i++) {
         const row_t *r = &rows[i];
         double tf = flops / (r->ms * 1e-3) / 1e12;
         bool vok = r->val <= vtol;
-        printf("%-38s %8.3f %10.3f %12.1f %12.1f %10.2f %7.2g %s\n", r->kernel, r->density, r->ms, tf, tf * r->density,
+        printf("%-44s %8.3f %10.3f %12.1f %12.1f %10.2f %7.2g %s\n", r->kernel, r->density, r->ms, tf, tf * r->density,
                r->ms / (r->density * t_dense), r->val, vok ? "ok" : "FAIL");
         fprintf(md, "| %s | %.3f | %.3f | %.1f | %.1f | %.2f | %.2g %s |\n", r->kernel, r->density, r->ms, tf,
                 tf * r->density, r->ms / (r->density * t_dense), r->val, vok ? "ok" : "**FAIL**");
@@ -581,7 +583,7 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
             continue;
         }
         double tf = flops / (ams[i] * 1e-3) / 1e12;
-        printf("%-38s %8.3f %10.3f %12.1f %12.1f %10.2f\n", names[i], 1.0, ams[i], tf, tf, ams[i] / t_dense);
+        printf("%-44s %8.3f %10.3f %12.1f %12.1f %10.2f\n", names[i], 1.0, ams[i], tf, tf, ams[i] / t_dense);
         fprintf(md, "| %s (anchor, same job) | 1 | %.3f | %.1f | %.1f | %.2f | (PyTorch) |\n", names[i], ams[i], tf, tf,
                 ams[i] / t_dense);
     }
