@@ -213,13 +213,14 @@ extern "C" int vd_attn_wgmma_usable(void) {
     return major == 9 && minor == 0;
 }
 
-// VDIT_WGMMA_PIPE: tma (default) | tma_ws (producer warp) | overlap (cp.async loads) | lockstep (cp.async, no overlap).
+// VDIT_WGMMA_PIPE: tma_ws (default: TMA, producer warpgroup) | tma (TMA, block barrier per tile) |
+// overlap (cp.async loads) | lockstep (cp.async, no overlap).
 static vdflash::wg::Pipe pipe_choice(void) {
     const char *e = getenv("VDIT_WGMMA_PIPE");
     if (e && !strcmp(e, "lockstep")) return vdflash::wg::PIPE_LOCKSTEP;
     if (e && !strcmp(e, "overlap")) return vdflash::wg::PIPE_OVERLAP;
-    if (e && !strcmp(e, "tma_ws")) return vdflash::wg::PIPE_TMA_WS;
-    return vdflash::wg::PIPE_TMA;
+    if (e && !strcmp(e, "tma")) return vdflash::wg::PIPE_TMA;
+    return vdflash::wg::PIPE_TMA_WS;
 }
 
 extern "C" vd_status vd_attn_wgmma_dense(const vd_attn_params *p, void *stream, vd_error *err) {

@@ -459,7 +459,7 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     OK(vd_attn_dense_cuda(&b.p, b.st, err));
     double v = validate(&b, NULL, vrows);
     double t_dense = time_ms(&b, run_dense, NULL, o->warmup, o->iters);
-    rows[nr++] = (row_t){"vdit dense (flash; wgmma TMA on sm_90)", 1.0, t_dense, v, NULL};
+    rows[nr++] = (row_t){"vdit dense (flash; wgmma TMA-WS on sm_90)", 1.0, t_dense, v, NULL};
     // The mma.sync kernel too (VDIT_FLASH_KERNEL=mma: what GPUs other than sm_90 run).
     setenv("VDIT_FLASH_KERNEL", "mma", 1);
     OK(vd_attn_dense_cuda(&b.p, b.st, err));
@@ -469,7 +469,7 @@ static void bench_one(vd_cuda_ctx *ctx, const bench_shape *s, const bench_opts *
     // The wgmma kernel's other pipelines (VDIT_WGMMA_PIPE): TMA with a producer warpgroup and
     // per-slot empty barriers (tma_ws), cp.async loads (overlap), and cp.async without the
     // softmax / P V overlap (lockstep). Other GPUs: the mma.sync kernel in every row.
-    static const char *pipes[3][2] = {{"tma_ws", "vdit dense (wgmma, TMA producer warpgroup)"},
+    static const char *pipes[3][2] = {{"tma", "vdit dense (wgmma, TMA, block barrier)"},
                                       {"overlap", "vdit dense (wgmma, cp.async overlap)"},
                                       {"lockstep", "vdit dense (wgmma, cp.async lockstep)"}};
     for (int i = 0; i < 3; i++) {

@@ -16,9 +16,9 @@ foreach(t test_attn_flash_cuda test_attn_radial_cuda)
   set_tests_properties(${t}_mma PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "VDIT_SOURCE_DIR=${PROJECT_SOURCE_DIR};VDIT_BINARY_DIR=${PROJECT_BINARY_DIR};OMP_NUM_THREADS=2;OMP_WAIT_POLICY=PASSIVE;VDIT_FLASH_KERNEL=mma")
 endforeach()
-# ... and with VDIT_WGMMA_PIPE=tma_ws (TMA, producer warpgroup) / overlap / lockstep (cp.async
-# loads) on the other wgmma pipelines (the default on sm_90 loads with TMA, block barrier per tile).
-foreach(pipe tma_ws overlap lockstep)
+# ... and with VDIT_WGMMA_PIPE=tma (TMA, block barrier per tile) / overlap / lockstep (cp.async
+# loads) on the other wgmma pipelines (the default on sm_90: TMA with a producer warpgroup).
+foreach(pipe tma overlap lockstep)
   add_test(NAME test_attn_flash_cuda_${pipe} COMMAND test_attn_flash_cuda WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(test_attn_flash_cuda_${pipe} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "VDIT_SOURCE_DIR=${PROJECT_SOURCE_DIR};VDIT_BINARY_DIR=${PROJECT_BINARY_DIR};OMP_NUM_THREADS=2;OMP_WAIT_POLICY=PASSIVE;VDIT_WGMMA_PIPE=${pipe}")
