@@ -9,10 +9,12 @@
 //   S = Q K^T : 8 x wgmma m64n128k16, A = Q and B = K tile from shared memory (K-major),
 //   online softmax on the S accumulators (fp32, log2 domain, as flash_fwd.cuh),
 //   O += P V  : 8 x wgmma m64n128k16, A = P (bf16 registers), B = V tile (N-major, transposed).
-// Default loop (overlap): the softmax of tile j runs while the tensor cores compute P(j-1) V(j-1);
-// K and V stream through separate 3-slot rings with cp.async, two tiles ahead: 32 KB Q + 6 x 32 KB
-// = 224 KB, 1 block/SM. VDIT_WGMMA_PIPE=lockstep keeps the previous loop (S, softmax, P V in turn,
-// 2 stages of K+V) for comparison.
+// Loads: by default TMA from a producer warpgroup (flash_wgmma_tma.cu, VDIT_WGMMA_PIPE=tma_ws);
+// VDIT_WGMMA_PIPE=tma issues them from thread 0 with a block barrier per tile; the kernels here
+// issue cp.async from all threads: `overlap` (the softmax of tile j runs while the tensor cores
+// compute P(j-1) V(j-1); K and V in separate 3-slot rings, two tiles ahead: 32 KB Q + 6 x 32 KB =
+// 224 KB, 1 block/SM) and `lockstep` (S, softmax, P V in turn, 2 stages of K+V), kept for comparison
+// and as the fallback when a tensor map cannot be made.
 //
 // Shared-memory tiles use the 128-byte swizzle wgmma expects: a [rows, 128] bf16 tile is stored
 // as two [rows, 64] halves (d 0-63, then d 64-127); row r of a half is 128 bytes and its 16-byte

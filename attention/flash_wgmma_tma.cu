@@ -1,4 +1,6 @@
-// Flash attention forward on Hopper (sm_90a) with TMA loads: the overlapped wgmma loop of
+// Flash attention forward on Hopper (sm_90a) with TMA loads, two variants: the warp-specialized
+// kernel (default; see flash_wgmma_tma_ws_kernel) and the one below, where thread 0 of the consumers
+// issues the copies. Both run the overlapped wgmma loop of
 // flash_wgmma.cu (softmax of tile j under P(j-1) V(j-1), K and V in separate 3-slot rings, two
 // tiles ahead), but Q, K and V tiles arrive by the Tensor Memory Accelerator instead of cp.async
 // issued by all 256 threads. One thread issues, per 128-token tile, two 4D tensor copies (d 0-63 and
