@@ -6,9 +6,10 @@
 // issued by all 256 threads. One thread issues, per 128-token tile, two 4D tensor copies (d 0-63 and
 // d 64-127, each a [128 rows, 128 B] box with the 128-byte swizzle, which is exactly the tile layout
 // the wgmma descriptors read) that complete on the slot's mbarrier; consumers wait on its phase.
-// Rows past N (tail tiles) are zero-filled by the TMA unit. Slot reuse is ordered, as in the
-// cp.async kernel, by the block barrier at the top of each iteration: every thread has then waited
-// for the MMAs that read the slot.
+// Rows past N (tail tiles) are zero-filled by the TMA unit. In the thread-0 variant slot reuse is
+// ordered, as in the cp.async kernel, by the block barrier at the top of each iteration (every
+// thread has then waited for the MMAs that read the slot); the warp-specialized one uses per-slot
+// empty mbarriers instead.
 //
 // A tensor map describes a [B, N, H, 128] bf16 tensor with element strides sb, sn, sh: the map's
 // dims are d, then N, H, B sorted by stride (the TMA unit wants growing strides), with box
