@@ -231,16 +231,20 @@ __device__ __forceinline__ int kv_tile_start(const Args &a, const Blk &k, int it
 // The overlapped loop's steps (flash_wgmma.cu, flash_wgmma_tma.cu). Tile 0 is a step of its own so
 // that the loop body has no branch around its wgmma waits: with one, ptxas (CUDA 13.0) assumed MMAs
 // in flight on paths that cannot happen and serialized them.
-// Tile 0: S(0), softmax, P(0) packed (O is still 0: no P V, no rescale).
-__device__ __forceinline__ void overlap_first(float (&m)[2], float (&l)[2], float (&alpha)[2], uint32_t (&p)[8][4],
-                                              const Args &a, const Blk &k, uint32_t sQ, uint32_t sK, int k0) {
-    float s[64];
+// Zero S, then issue and commit S = Q K^T (the first wgmma group of a tile).
+__device__ __forceinline__ void start_s(float (&s)[64], uint32_t sQ, uint32_t sK, int wgi) {
 #pragma unroll
     for (int i = 0; i < 64; i++) s[i] = 0.f;
     fence_regs(s);
     wg_fence();
-    issue_s(s, sQ, sK, k.wgi);
+    issue_s(s, sQ, sK, wgi);
     wg_commit();
+}
+// Tile 0: S(0), softmax, P(0) packed (O is still 0: no P V, no rescale).
+__device__ __forceinline__ void overlap_first(float (&m)[2], float (&l)[2], float (&alpha)[2], uint32_t (&p)[8][4],
+                                              const Args &a, const Blk &k, uint32_t sQ, uint32_t sK, int k0) {
+    float s[64];
+    start_s(s, sQ, sK, k.wgi);
     wg_wait_all();
     fence_regs(s);
     mask_tile(s, a, k0, k.row0, k.lane);
@@ -254,12 +258,7 @@ __device__ __forceinline__ void overlap_step(float (&o)[64], float (&m)[2], floa
                                              uint32_t (&p)[8][4], const Args &a, const Blk &k, uint32_t sQ, uint32_t sK,
                                              uint32_t sVp, int k0) {
     float s[64];
-#pragma unroll
-    for (int i = 0; i < 64; i++) s[i] = 0.f;
-    fence_regs(s);
-    wg_fence();
-    issue_s(s, sQ, sK, k.wgi);
-    wg_commit();
+    start_s(s, sQ, sK, k.wgi);
     issue_pv(o, p, sVp);
     wg_commit();
     wg_wait_1();   // S(it) done; P(it-1) V(it-1) may still run

@@ -78,6 +78,26 @@ __device__ __forceinline__ void tma_tile(uint32_t dst, const CUtensorMap *map, T
     tma_load_4d(dst, map, bar, 0, c1, c2, c3);
     tma_load_4d(dst + 128 * 128, map, bar, 64, c1, c2, c3);   // second d half: rows x 128 B further
 }
+// Shared-memory plan of both TMA kernels: Q, 3 K slots, 3 V slots (1024-B aligned: the swizzle
+// atoms), then the mbarriers: Q, full K[3], full V[3] and, in the warp-specialized kernel, empty
+// K[3], empty V[3]. Tile t lives in slot t % 3 and is use t / 3 of it.
+struct TmaSmem {
+    uint32_t q, k0, v0, bar;
+    __device__ __forceinline__ explicit TmaSmem(const void *raw) {
+        q = (smem_u32(raw) + 1023u) & ~1023u;
+        k0 = q + Q_BYTES;
+        v0 = k0 + 3 * KV_BYTES;
+        bar = v0 + 3 * KV_BYTES;
+    }
+    __device__ __forceinline__ uint32_t slot_k(int t) const { return k0 + (uint32_t)(t % 3) * KV_BYTES; }
+    __device__ __forceinline__ uint32_t slot_v(int t) const { return v0 + (uint32_t)(t % 3) * KV_BYTES; }
+    __device__ __forceinline__ uint32_t full_q() const { return bar; }
+    __device__ __forceinline__ uint32_t full_k(int t) const { return bar + 8 + 8 * (uint32_t)(t % 3); }
+    __device__ __forceinline__ uint32_t full_v(int t) const { return bar + 32 + 8 * (uint32_t)(t % 3); }
+    __device__ __forceinline__ uint32_t empty_k(int t) const { return bar + 56 + 8 * (uint32_t)(t % 3); }
+    __device__ __forceinline__ uint32_t empty_v(int t) const { return bar + 80 + 8 * (uint32_t)(t % 3); }
+    __device__ __forceinline__ static uint32_t parity(int t) { return (uint32_t)(t / 3) & 1u; }
+};
 #endif
 
 template <bool SPARSE>
@@ -86,14 +106,13 @@ __global__ void __launch_bounds__(THREADS, 1)
                            const __grid_constant__ CUtensorMap tv, const TmaPerms pm) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
-    const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;
-    const uint32_t sK0 = sQ + Q_BYTES, sV0 = sK0 + 3 * KV_BYTES, sBar = sV0 + 3 * KV_BYTES;
-    auto slotK = [&](int t) -> uint32_t { return sK0 + (uint32_t)(t % 3) * KV_BYTES; };
-    auto slotV = [&](int t) -> uint32_t { return sV0 + (uint32_t)(t % 3) * KV_BYTES; };
-    const uint32_t barQ = sBar;
-    auto barK = [&](int t) -> uint32_t { return sBar + 8 + 8 * (uint32_t)(t % 3); };
-    auto barV = [&](int t) -> uint32_t { return sBar + 32 + 8 * (uint32_t)(t % 3); };
-    auto parity = [](int t) -> uint32_t { return (uint32_t)(t / 3) & 1u; };   // tile t is use t/3 of its slot
+    const TmaSmem sm(smem_raw);
+    const uint32_t sQ = sm.q, sBar = sm.bar, barQ = sm.full_q();
+    auto slotK = [&](int t) { return sm.slot_k(t); };
+    auto slotV = [&](int t) { return sm.slot_v(t); };
+    auto barK = [&](int t) { return sm.full_k(t); };
+    auto barV = [&](int t) { return sm.full_v(t); };
+    auto parity = [](int t) { return TmaSmem::parity(t); };
 
     const Blk k = block_setup<SPARSE>(a);
     const int n_iter = k.n_iter, tid = k.tid, h = k.h, b = k.b, hk = k.hk;
@@ -164,16 +183,15 @@ __global__ void __launch_bounds__(THREADS_WS, 1)
                               const __grid_constant__ CUtensorMap tv, const TmaPerms pm) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
-    const uint32_t sQ = (smem_u32(smem_raw) + 1023u) & ~1023u;
-    const uint32_t sK0 = sQ + Q_BYTES, sV0 = sK0 + 3 * KV_BYTES, sBar = sV0 + 3 * KV_BYTES;
-    auto slotK = [&](int t) -> uint32_t { return sK0 + (uint32_t)(t % 3) * KV_BYTES; };
-    auto slotV = [&](int t) -> uint32_t { return sV0 + (uint32_t)(t % 3) * KV_BYTES; };
-    const uint32_t barQ = sBar;
-    auto fullK = [&](int t) -> uint32_t { return sBar + 8 + 8 * (uint32_t)(t % 3); };
-    auto fullV = [&](int t) -> uint32_t { return sBar + 32 + 8 * (uint32_t)(t % 3); };
-    auto emptyK = [&](int t) -> uint32_t { return sBar + 56 + 8 * (uint32_t)(t % 3); };
-    auto emptyV = [&](int t) -> uint32_t { return sBar + 80 + 8 * (uint32_t)(t % 3); };
-    auto parity = [](int t) -> uint32_t { return (uint32_t)(t / 3) & 1u; };   // tile t is use t/3 of its slot
+    const TmaSmem sm(smem_raw);
+    const uint32_t sQ = sm.q, sBar = sm.bar, barQ = sm.full_q();
+    auto slotK = [&](int t) { return sm.slot_k(t); };
+    auto slotV = [&](int t) { return sm.slot_v(t); };
+    auto fullK = [&](int t) { return sm.full_k(t); };
+    auto fullV = [&](int t) { return sm.full_v(t); };
+    auto emptyK = [&](int t) { return sm.empty_k(t); };
+    auto emptyV = [&](int t) { return sm.empty_v(t); };
+    auto parity = [](int t) { return TmaSmem::parity(t); };
 
     const Blk k = block_setup<SPARSE>(a);
     const int n_iter = k.n_iter, tid = k.tid;
