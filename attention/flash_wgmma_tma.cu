@@ -107,19 +107,13 @@ __global__ void __launch_bounds__(THREADS, 1)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
     const TmaSmem sm(smem_raw);
-    const uint32_t sQ = sm.q, sBar = sm.bar, barQ = sm.full_q();
-    auto slotK = [&](int t) { return sm.slot_k(t); };
-    auto slotV = [&](int t) { return sm.slot_v(t); };
-    auto barK = [&](int t) { return sm.full_k(t); };
-    auto barV = [&](int t) { return sm.full_v(t); };
-    auto parity = [](int t) { return TmaSmem::parity(t); };
 
     const Blk k = block_setup<SPARSE>(a);
     const int n_iter = k.n_iter, tid = k.tid, h = k.h, b = k.b, hk = k.hk;
     auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
 
     if (tid == 0) {
-        for (int i = 0; i < 7; i++) mbar_init(sBar + 8 * i, 1);
+        for (int i = 0; i < 7; i++) mbar_init(sm.bar + 8 * i, 1);
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
@@ -127,10 +121,10 @@ __global__ void __launch_bounds__(THREADS, 1)
     // (empty CSR row) loads nothing: every copy issued must be waited for before the block exits,
     // or it could land in the shared memory of the next block on this SM.
     if (tid == 0 && n_iter > 0) {
-        tma_tile(sQ, &tq, pm.q, k.q0, h, b, barQ);
-        tma_tile(slotK(0), &tk, pm.k, kv_start(0), hk, b, barK(0));
-        if (n_iter > 1) tma_tile(slotK(1), &tk, pm.k, kv_start(1), hk, b, barK(1));
-        tma_tile(slotV(0), &tv, pm.v, kv_start(0), hk, b, barV(0));
+        tma_tile(sm.q, &tq, pm.q, k.q0, h, b, sm.full_q());
+        tma_tile(sm.slot_k(0), &tk, pm.k, kv_start(0), hk, b, sm.full_k(0));
+        if (n_iter > 1) tma_tile(sm.slot_k(1), &tk, pm.k, kv_start(1), hk, b, sm.full_k(1));
+        tma_tile(sm.slot_v(0), &tv, pm.v, kv_start(0), hk, b, sm.full_v(0));
     }
 
     float o[64], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
@@ -143,24 +137,24 @@ __global__ void __launch_bounds__(THREADS, 1)
     auto next_tiles = [&](int it) {
         __syncthreads();
         if (tid == 0) {
-            if (it + 2 < n_iter) tma_tile(slotK(it + 2), &tk, pm.k, kv_start(it + 2), hk, b, barK(it + 2));
-            if (it + 1 < n_iter) tma_tile(slotV(it + 1), &tv, pm.v, kv_start(it + 1), hk, b, barV(it + 1));
+            if (it + 2 < n_iter) tma_tile(sm.slot_k(it + 2), &tk, pm.k, kv_start(it + 2), hk, b, sm.full_k(it + 2));
+            if (it + 1 < n_iter) tma_tile(sm.slot_v(it + 1), &tv, pm.v, kv_start(it + 1), hk, b, sm.full_v(it + 1));
         }
-        mbar_wait(barK(it), parity(it));
-        if (it > 0) mbar_wait(barV(it - 1), parity(it - 1));
+        mbar_wait(sm.full_k(it), TmaSmem::parity(it));
+        if (it > 0) mbar_wait(sm.full_v(it - 1), TmaSmem::parity(it - 1));
     };
     if (n_iter > 0) {
         next_tiles(0);
-        mbar_wait(barQ, 0);
-        overlap_first(m, l, alpha, p, a, k, sQ, slotK(0), kv_start(0));
+        mbar_wait(sm.full_q(), 0);
+        overlap_first(m, l, alpha, p, a, k, sm.q, sm.slot_k(0), kv_start(0));
     }
     for (int it = 1; it < n_iter; it++) {
         next_tiles(it);
-        overlap_step(o, m, l, alpha, p, a, k, sQ, slotK(it), slotV(it - 1), kv_start(it));
+        overlap_step(o, m, l, alpha, p, a, k, sm.q, sm.slot_k(it), sm.slot_v(it - 1), kv_start(it));
     }
     if (n_iter > 0) {   // the last tile's P V
-        mbar_wait(barV(n_iter - 1), parity(n_iter - 1));
-        overlap_last(o, p, slotV(n_iter - 1));
+        mbar_wait(sm.full_v(n_iter - 1), TmaSmem::parity(n_iter - 1));
+        overlap_last(o, p, sm.slot_v(n_iter - 1));
     }
     store_rows(a, o, m, l, b, h, k.row0, k.lane);
 #else
@@ -184,22 +178,14 @@ __global__ void __launch_bounds__(THREADS_WS, 1)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ unsigned char smem_raw[];
     const TmaSmem sm(smem_raw);
-    const uint32_t sQ = sm.q, sBar = sm.bar, barQ = sm.full_q();
-    auto slotK = [&](int t) { return sm.slot_k(t); };
-    auto slotV = [&](int t) { return sm.slot_v(t); };
-    auto fullK = [&](int t) { return sm.full_k(t); };
-    auto fullV = [&](int t) { return sm.full_v(t); };
-    auto emptyK = [&](int t) { return sm.empty_k(t); };
-    auto emptyV = [&](int t) { return sm.empty_v(t); };
-    auto parity = [](int t) { return TmaSmem::parity(t); };
 
     const Blk k = block_setup<SPARSE>(a);
     const int n_iter = k.n_iter, tid = k.tid;
     auto kv_start = [&](int it) -> int { return kv_tile_start<SPARSE>(a, k, it); };
 
     if (tid == 0) {
-        for (int i = 0; i < 7; i++) mbar_init(sBar + 8 * i, 1);        // full: Q, K[3], V[3]
-        for (int i = 7; i < 13; i++) mbar_init(sBar + 8 * i, 8);       // empty: K[3], V[3]
+        for (int i = 0; i < 7; i++) mbar_init(sm.bar + 8 * i, 1);        // full: Q, K[3], V[3]
+        for (int i = 7; i < 13; i++) mbar_init(sm.bar + 8 * i, 8);       // empty: K[3], V[3]
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();   // the last block-wide barrier: the producer warp leaves after its loop
@@ -210,14 +196,14 @@ __global__ void __launch_bounds__(THREADS_WS, 1)
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
         if (tid == THREADS && n_iter > 0) {
             auto load_k = [&](int t) {
-                if (t >= 3) mbar_wait(emptyK(t), parity(t - 3));
-                tma_tile(slotK(t), &tk, pm.k, kv_start(t), k.hk, k.b, fullK(t));
+                if (t >= 3) mbar_wait(sm.empty_k(t), TmaSmem::parity(t - 3));
+                tma_tile(sm.slot_k(t), &tk, pm.k, kv_start(t), k.hk, k.b, sm.full_k(t));
             };
             auto load_v = [&](int t) {
-                if (t >= 3) mbar_wait(emptyV(t), parity(t - 3));
-                tma_tile(slotV(t), &tv, pm.v, kv_start(t), k.hk, k.b, fullV(t));
+                if (t >= 3) mbar_wait(sm.empty_v(t), TmaSmem::parity(t - 3));
+                tma_tile(sm.slot_v(t), &tv, pm.v, kv_start(t), k.hk, k.b, sm.full_v(t));
             };
-            tma_tile(sQ, &tq, pm.q, k.q0, k.h, k.b, barQ);
+            tma_tile(sm.q, &tq, pm.q, k.q0, k.h, k.b, sm.full_q());
             load_k(0);
             for (int t = 1; t < n_iter; t++) {
                 load_k(t);
@@ -239,21 +225,21 @@ __global__ void __launch_bounds__(THREADS_WS, 1)
         if (k.lane == 0) mbar_arrive(bar);
     };
     if (n_iter > 0) {
-        mbar_wait(barQ, 0);
-        mbar_wait(fullK(0), parity(0));
-        overlap_first(m, l, alpha, p, a, k, sQ, slotK(0), kv_start(0));
-        release(emptyK(0));
+        mbar_wait(sm.full_q(), 0);
+        mbar_wait(sm.full_k(0), TmaSmem::parity(0));
+        overlap_first(m, l, alpha, p, a, k, sm.q, sm.slot_k(0), kv_start(0));
+        release(sm.empty_k(0));
     }
     for (int it = 1; it < n_iter; it++) {
-        mbar_wait(fullK(it), parity(it));
-        mbar_wait(fullV(it - 1), parity(it - 1));
-        overlap_step(o, m, l, alpha, p, a, k, sQ, slotK(it), slotV(it - 1), kv_start(it));
-        release(emptyK(it));
-        release(emptyV(it - 1));
+        mbar_wait(sm.full_k(it), TmaSmem::parity(it));
+        mbar_wait(sm.full_v(it - 1), TmaSmem::parity(it - 1));
+        overlap_step(o, m, l, alpha, p, a, k, sm.q, sm.slot_k(it), sm.slot_v(it - 1), kv_start(it));
+        release(sm.empty_k(it));
+        release(sm.empty_v(it - 1));
     }
     if (n_iter > 0) {   // the last tile's P V (no release: nothing waits for that slot)
-        mbar_wait(fullV(n_iter - 1), parity(n_iter - 1));
-        overlap_last(o, p, slotV(n_iter - 1));
+        mbar_wait(sm.full_v(n_iter - 1), TmaSmem::parity(n_iter - 1));
+        overlap_last(o, p, sm.slot_v(n_iter - 1));
     }
     store_rows(a, o, m, l, k.b, k.h, k.row0, k.lane);
 #else
