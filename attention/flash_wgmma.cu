@@ -141,12 +141,7 @@ __global__ void __launch_bounds__(THREADS, 1) flash_wgmma_lockstep_kernel(const 
         fence_proxy_async();
         __syncthreads();
         float s[64];
-#pragma unroll
-        for (int i = 0; i < 64; i++) s[i] = 0.f;
-        fence_regs(s);
-        wg_fence();
-        issue_s(s, sQ, sK, wgi);
-        wg_commit();
+        start_s(s, sQ, sK, wgi);
         wg_wait_all();
         fence_regs(s);
 
