@@ -24,6 +24,7 @@
 #include "dit/vae_model.h"
 #include "lib/cuda_ctx.h"
 #include "lib/device.h"
+#include "lib/ops_cuda.h"
 
 #define VAE_CUBLAS_TRY(err, stmt)                                                                     \
     do {                                                                                              \
@@ -106,11 +107,7 @@ static vd_status vae_dev_init_inner(vd_vae *v, const vd_vae_decode_opts *o, vd_e
     v->dev = d;
     VD_TRY(vd_cuda_ctx_create(&d->ctx, o->cuda_device, err));
     d->stream = (cudaStream_t)vd_cuda_ctx_stream(d->ctx);
-    // Keep freed blocks in the stream-ordered pool (no release to the OS between chunks).
-    cudaMemPool_t pool;
-    VD_CUDA_TRY(err, cudaDeviceGetDefaultMemPool(&pool, o->cuda_device));
-    uint64_t thr = UINT64_MAX;
-    VD_CUDA_TRY(err, cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &thr));
+    VD_TRY(vd_vae_pool_keep_freed(o->cuda_device, err));
     VAE_CUBLAS_TRY(err, cublasCreate(&d->blas));
     VAE_CUBLAS_TRY(err, cublasSetStream(d->blas, d->stream));
     VD_TRY(upload_conv(d, &v->post_quant, err));
@@ -367,18 +364,19 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, dact *x, vd_e
             cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_T, (int)HW, (int)HW, C, &qs, k, (int)HW, q, (int)HW, &zero,
                              s.p, (int)HW);
             if (cs == CUBLAS_STATUS_SUCCESS) {
-                vae_softmax_kernel<<<(unsigned)HW, 256, 0, d->stream>>>(s.p, (int)HW);
-                cs = cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)HW, C, (int)HW, &one, s.p, (int)HW, v, (int)HW,
-                                 &zero, o.p, (int)HW);
+                st = vd_softmax_cuda(d->ctx, s.p, s.p, HW, HW, err);   // rows of s in place (lib/ops_norm.cu)
+                if (st == VD_OK)
+                    cs = cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)HW, C, (int)HW, &one, s.p, (int)HW, v,
+                                     (int)HW, &zero, o.p, (int)HW);
             }
-            if (cs == CUBLAS_STATUS_SUCCESS)
+            if (st == VD_OK && cs == CUBLAS_STATUS_SUCCESS)
                 cs = cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)HW, C, C, &one, o.p, (int)HW,
                                  (const float *)a->proj.dev_w, C, &zero, y.p, (int)HW);
-            if (cs == CUBLAS_STATUS_SUCCESS)
+            if (st == VD_OK && cs == CUBLAS_STATUS_SUCCESS)
                 vae_add_frame_kernel<<<grid_for(C * HW), 256, 0, d->stream>>>(xf, (int64_t)T * HW, y.p,
                                                                              (const float *)a->proj.dev_b, C, HW);
         }
-        if (cs != CUBLAS_STATUS_SUCCESS)
+        if (st == VD_OK && cs != CUBLAS_STATUS_SUCCESS)
             st = vd_error_set(err, VD_ERR_CUDA, "vae_cuda: attention GEMM failed: %s", cublasGetStatusString(cs));
         cudaError_t ce = cudaGetLastError();
         if (st == VD_OK && ce != cudaSuccess)

@@ -1,6 +1,6 @@
 // Wan VAE CUDA kernels (included by vae_cuda.cu only): padded-layout producers (norm/SiLU/copy,
-// nearest x2 upsample with the upsample3d frame interleave), the conv output compaction, the
-// attention softmax and small bias/residual adds. Layouts are described in vae_cuda.cu.
+// nearest x2 upsample with the upsample3d frame interleave), the conv output compaction and
+// small bias/residual adds (the attention softmax is lib's vd_softmax_cuda). Layouts are described in vae_cuda.cu.
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
@@ -89,42 +89,6 @@ __global__ void vae_compact_kernel(float *out, int64_t ocs, const float *Y, int6
         if (res) v += res[oi];
         out[oi] = v;
     }
-}
-
-// Row softmax of s[rows, n] in place, one block per row.
-__global__ void vae_softmax_kernel(float *s, int n) {
-    float *r = s + (int64_t)blockIdx.x * n;
-    __shared__ float red[32];
-    float m = -INFINITY;
-    for (int j = threadIdx.x; j < n; j += blockDim.x) m = fmaxf(m, r[j]);
-    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffff, m, o));
-    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = m;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        float v = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : -INFINITY;
-        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, o));
-        if (threadIdx.x == 0) red[0] = v;
-    }
-    __syncthreads();
-    m = red[0];
-    __syncthreads();
-    float sum = 0.0f;
-    for (int j = threadIdx.x; j < n; j += blockDim.x) {
-        float e = __expf(r[j] - m);
-        r[j] = e;
-        sum += e;
-    }
-    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffff, sum, o);
-    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = sum;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        float v = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : 0.0f;
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-        if (threadIdx.x == 0) red[0] = v;
-    }
-    __syncthreads();
-    const float inv = 1.0f / red[0];
-    for (int j = threadIdx.x; j < n; j += blockDim.x) r[j] *= inv;
 }
 
 // x[c, f, p] (channel stride xcs) += y[c, p] + bias[c], p < HW.

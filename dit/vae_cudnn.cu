@@ -27,6 +27,7 @@
 #include "dit/vae_cudnn_dev.h"
 #include "dit/vae_cudnn_kernels.cuh"
 #include "lib/log.h"
+#include "lib/ops_cuda.h"
 
 // cuDNN's legacy tensors index with int: a conv is cut in time so no tensor exceeds this many floats.
 #define VDN_MAX_TENSOR_ELEMS ((int64_t)1 << 30)
@@ -345,10 +346,7 @@ static vd_status attention(vd_vae_runner *r, const vd_vae_attn *a, act *x, vd_er
             st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, n, C, &qs, qkv.p + C, 3 * C, qkv.p, 3 * C,
                                      &zero, s.p, n),
                          "cublasSgemm (attention scores)", err);
-        if (st == VD_OK) {
-            vdn_softmax_kernel<<<(unsigned)n, 256, 0, d->stream>>>(s.p, n);
-            st = launch_check("vdn_softmax_kernel", err);
-        }
+        if (st == VD_OK) st = vd_softmax_cuda(d->ctx, s.p, s.p, n, n, err);   // rows of s in place (lib/ops_norm.cu)
         // o[i, c] = sum_j s[i, j] v_j[c]
         if (st == VD_OK)
             st = blas_ok(cublasSgemm(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, C, n, n, &one, qkv.p + 2 * C, 3 * C, s.p, n, &zero,

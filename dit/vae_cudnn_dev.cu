@@ -132,11 +132,7 @@ static vd_status upload_res(vd_vae *v, vdn_dev *d, const vd_vae_resblock *r, vd_
 static vd_status dev_init(vd_vae *v, const vd_vae_decode_opts *o, vdn_dev *d, vd_error *err) {
     VD_TRY(vd_cuda_ctx_create(&d->ctx, o->cuda_device, err));
     d->stream = (cudaStream_t)vd_cuda_ctx_stream(d->ctx);
-    // freed blocks stay in the stream-ordered pool between chunks (no release to the OS)
-    cudaMemPool_t pool;
-    VD_CUDA_TRY(err, cudaDeviceGetDefaultMemPool(&pool, o->cuda_device));
-    uint64_t thr = UINT64_MAX;
-    VD_CUDA_TRY(err, cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &thr));
+    VD_TRY(vd_vae_pool_keep_freed(o->cuda_device, err));
     VDN_CUBLAS_TRY(err, cublasCreate(&d->blas));
     VDN_CUBLAS_TRY(err, cublasSetStream(d->blas, d->stream));
     // workspace limit per convolution (cuDNN algorithms that need more are not considered)

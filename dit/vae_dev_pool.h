@@ -4,7 +4,9 @@
 #pragma once
 #include <cuda_runtime.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "lib/cuda_check.h"
 #include "lib/status.h"
 
 typedef struct {
@@ -33,4 +35,14 @@ static inline void vd_vae_dbuf_free(cudaStream_t st, size_t *live, vd_vae_dbuf *
     cudaFreeAsync(b->p, st);
     *live -= b->bytes;
     b->p = NULL;
+}
+
+// Keeps freed blocks in the device's default stream-ordered pool instead of returning them to the
+// OS: the runners free and re-allocate the same sizes every chunk.
+static inline vd_status vd_vae_pool_keep_freed(int device, vd_error *err) {
+    cudaMemPool_t pool;
+    VD_CUDA_TRY(err, cudaDeviceGetDefaultMemPool(&pool, device));
+    uint64_t thr = UINT64_MAX;
+    VD_CUDA_TRY(err, cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &thr));
+    return VD_OK;
 }

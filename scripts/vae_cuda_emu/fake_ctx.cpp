@@ -1,8 +1,10 @@
 // Part of scripts/vae_cuda_emu (see run.sh): host emulation for checking dit/vae_cuda.cu without a GPU.
 #include "cuda_runtime.h"
+#include <math.h>
 dim3s blockIdx, threadIdx, blockDim, gridDim;
 #include "lib/cuda_ctx.h"
 #include "lib/device.h"
+#include "lib/ops_cuda.h"
 extern "C" {
 bool vd_cuda_available(void) { return true; }
 vd_status vd_cuda_ctx_create(vd_cuda_ctx **out, int device_id, vd_error *err) {
@@ -27,5 +29,16 @@ vd_status vd_cuda_arena_alloc(vd_cuda_arena *a, size_t bytes, void **out, vd_err
     return VD_OK;
 }
 vd_status vd_cuda_upload(vd_cuda_ctx *, void *d, const void *s, size_t n, vd_error *) { memcpy(d, s, n); return VD_OK; }
+// lib/ops_norm.cu's row softmax (x == out allowed)
+vd_status vd_softmax_cuda(vd_cuda_ctx *, float *out, const float *x, int64_t M, int64_t C, vd_error *) {
+    for (int64_t r = 0; r < M; r++) {
+        const float *xr = x + r * C;
+        float *yr = out + r * C, m = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < C; j++) m = fmaxf(m, xr[j]);
+        for (int64_t j = 0; j < C; j++) sum += (yr[j] = expf(xr[j] - m));
+        for (int64_t j = 0; j < C; j++) yr[j] /= sum;
+    }
+    return VD_OK;
+}
 vd_status vd_cuda_download(vd_cuda_ctx *, void *d, const void *s, size_t n, vd_error *) { memcpy(d, s, n); return VD_OK; }
 }

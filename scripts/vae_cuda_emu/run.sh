@@ -3,7 +3,7 @@
 # runtime/cuBLAS subset the runner uses is emulated (cudaMallocAsync -> malloc filled with NaN
 # bytes, so reads of unwritten memory show; cublasSgemm[StridedBatched] -> column-major cblas_sgemm
 # with cuBLAS's leading-dimension checks; kernels run as grid-stride loops with one thread per
-# block; the softmax kernels are replaced by a host softmax; cuDNN convolutions by the direct
+# block; lib's vd_softmax_cuda is a host softmax (fake_ctx.cpp); cuDNN convolutions by the direct
 # NDHWC convolution of cudnn.h here). It checks the runner's indexing,
 # GEMM parameters, caches and layer order, not CUDA-specific behaviour (warp shuffles, launch
 # limits, races, TF32). The direct conv kernel (vae_cudnn_direct.cu) runs the same way, its
@@ -31,7 +31,7 @@ def rep(m):
         if ch == ',' and depth == 0:
             break
         grid += ch
-    return 'emu_softmax(' if name.endswith('softmax_kernel') else f'EMU_LAUNCH({name}, {grid})('
+    return f'EMU_LAUNCH({name}, {grid})('
 s = re.sub(r'(\w+)<<<(.*?)>>>\(', rep, s, flags=re.S)
 s = '#include "cuda_runtime.h"\n#include "emu_launch.h"\n' + s
 s = re.sub(r'\bNULL\b', 'nullptr', s)
