@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/path.h"
 
 // Wan-Video/Wan2.1 wan/configs/shared_config.py sample_neg_prompt (used when no negative prompt is given).
 static const char WAN_NEG_PROMPT[] =
@@ -61,16 +62,6 @@ void vd_gen_defaults_fill(vd_gen_defaults *d, const vd_gen_defaults *s) {
     if (isnan(d->guidance)) d->guidance = s->guidance;
     if (isnan(d->shift)) d->shift = s->shift;
     if (!d->negative_prompt && s->negative_prompt) d->negative_prompt = strdup(s->negative_prompt);
-}
-
-static bool is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_file(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // Reads a whole (small) text file; NULL with errno set on failure.
@@ -150,7 +141,7 @@ static vd_status read_vdit_json(vd_model_dir *m, const char *path, vd_error *err
 }
 
 static vd_status need(const char *path, bool dir, const char *what, const char *root, vd_error *err) {
-    if (dir ? is_dir(path) : is_file(path)) return VD_OK;
+    if (dir ? vd_is_dir(path) : vd_is_file(path)) return VD_OK;
     return vd_error_set(err, VD_ERR_IO,
                         "model folder '%s' has no %s (%s). Expected the Wan2.1 diffusers layout (WanPipeline.save_pretrained): "
                         "transformer/, text_encoder/, tokenizer/tokenizer.json, vae/, scheduler/scheduler_config.json; "
@@ -162,7 +153,7 @@ vd_status vd_model_dir_open(vd_model_dir *m, const char *path, vd_error *err) {
     memset(m, 0, sizeof *m);
     vd_gen_defaults_unset(&m->defaults);
     if (!path || !*path) return vd_error_set(err, VD_ERR_INVALID_ARG, "model folder: empty path");
-    if (!is_dir(path))
+    if (!vd_is_dir(path))
         return vd_error_set(err, VD_ERR_IO, "model folder '%s' does not exist or is not a directory (pass --model DIR)", path);
     char abs[PATH_MAX];
     const char *root = realpath(path, abs) ? abs : path;
@@ -196,7 +187,7 @@ vd_status vd_model_dir_open(vd_model_dir *m, const char *path, vd_error *err) {
     cJSON_Delete(sc);
     if (s) return s;
     snprintf(p, sizeof p, "%s/vdit.json", root);
-    if (is_file(p)) {
+    if (vd_is_file(p)) {
         m->have_vdit_json = true;
         if ((s = read_vdit_json(m, p, err))) {
             vd_gen_defaults_free(&m->defaults);
@@ -226,7 +217,7 @@ vd_status vd_model_dir_default(char *out, size_t cap, vd_error *err) {
     size_t tl = 0;
     const char *env = getenv("VDIT_MODEL_DIR");
     if (env && *env) {
-        if (is_dir(env)) { snprintf(out, cap, "%s", env); return VD_OK; }
+        if (vd_is_dir(env)) { snprintf(out, cap, "%s", env); return VD_OK; }
         tl += (size_t)snprintf(tried + tl, sizeof tried - tl, "$VDIT_MODEL_DIR=%s; ", env);
     }
     char exe[PATH_MAX];
@@ -239,7 +230,7 @@ vd_status vd_model_dir_default(char *out, size_t cap, vd_error *err) {
         for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
             char c[PATH_MAX + 64], r[PATH_MAX];
             snprintf(c, sizeof c, "%s/%s", exe, rel[i]);
-            if (is_dir(c) && realpath(c, r)) { snprintf(out, cap, "%s", r); return VD_OK; }
+            if (vd_is_dir(c) && realpath(c, r)) { snprintf(out, cap, "%s", r); return VD_OK; }
             if (tl < sizeof tried) tl += (size_t)snprintf(tried + tl, sizeof tried - tl, "%s; ", c);
         }
     }
@@ -248,7 +239,7 @@ vd_status vd_model_dir_default(char *out, size_t cap, vd_error *err) {
     if (src[0]) {
         char c[VD_PATH_CAP + 32];
         snprintf(c, sizeof c, "%sassets/vdit-tiny", src);
-        if (is_dir(c)) { snprintf(out, cap, "%s", c); return VD_OK; }
+        if (vd_is_dir(c)) { snprintf(out, cap, "%s", c); return VD_OK; }
         if (tl < sizeof tried) snprintf(tried + tl, sizeof tried - tl, "%s", c);
     }
     return vd_error_set(err, VD_ERR_IO, "no model given and the bundled model was not found (tried: %s); pass --model DIR "

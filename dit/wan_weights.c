@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/log.h"
+#include "lib/path.h"
 
 const char *vd_wan_layout_name(vd_wan_layout l) {
     return l == VD_WAN_LAYOUT_DIFFUSERS ? "diffusers" : l == VD_WAN_LAYOUT_ORIG ? "orig" : "?";
@@ -244,16 +244,6 @@ vd_status vd_wan_config_from_weights(vd_wan_config *cfg, const vd_st_set *set, v
     return VD_OK;
 }
 
-static bool is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_file(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 vd_status vd_wan_model_open(vd_wan_model_files *m, const char *path, vd_error *err) {
     memset(m, 0, sizeof *m);
     vd_wan_config_init(&m->config);
@@ -262,14 +252,14 @@ vd_status vd_wan_model_open(vd_wan_model_files *m, const char *path, vd_error *e
     if (s) goto fail;
     // config.json: inside the directory, or next to the file.
     char cfg_path[4096];
-    if (is_dir(path)) {
+    if (vd_is_dir(path)) {
         snprintf(cfg_path, sizeof cfg_path, "%s/config.json", path);
     } else {
         const char *slash = strrchr(path, '/');
         int dl = slash ? (int)(slash - path) : 1;
         snprintf(cfg_path, sizeof cfg_path, "%.*s/config.json", dl, slash ? path : ".");
     }
-    if (is_file(cfg_path)) {
+    if (vd_is_file(cfg_path)) {
         m->have_config_json = true;
         if ((s = vd_wan_config_load_json(&m->config, cfg_path, err))) goto fail;
     }
